@@ -1,0 +1,46 @@
+"""Losses of the lecture and of micrograd's demo, written the way they build their graphs.
+
+Each loss takes the model's scores, the targets and the model (for regularisation) and returns one
+`Value`. The expressions are spelled exactly as in the lecture and the demo, so that the graph, its
+node count and every float come out the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from engine.nn import Module
+from engine.value import Value
+
+Loss = Callable[[Sequence[Value], Sequence[float], Module], Value]
+
+
+def sse(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None) -> Value:
+    """The lecture's loss: the sum of squared errors, ``sum((yout - ygt)**2)``."""
+    return sum((yout - ygt) ** 2 for ygt, yout in zip(targets, scores))
+
+
+def mse(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None) -> Value:
+    """The mean of the squared errors (the lecture's sum divided by the number of samples)."""
+    return sse(scores, targets) * (1.0 / len(scores))
+
+
+def hinge(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None, alpha: float = 1e-4) -> Value:
+    """micrograd's demo loss: mean max-margin ``relu(1 - y·score)`` plus L2 ``alpha · Σ p²``."""
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    if model is None:
+        return data_loss
+    reg_loss = alpha * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+LOSSES: dict[str, Loss] = {"sse": sse, "mse": mse, "hinge": hinge}
+
+
+def accuracy(scores: Sequence[float], targets: Sequence[float]) -> float:
+    """The fraction of samples whose score has the target's sign (targets are ±1)."""
+    if not scores:
+        return 0.0
+    hits = sum((y > 0) == (s > 0) for s, y in zip(scores, targets))
+    return hits / len(scores)

@@ -1,0 +1,197 @@
+"""The lecture's training loop, one epoch at a time: forward, zero grad, backward, update.
+
+`Training` describes a run (what a scenario's ``training()`` returns); a `Trainer` runs it epoch by
+epoch, so a script, the headless printer and the training view all drive the very same loop.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from engine.losses import LOSSES, Loss, accuracy
+from engine.nn import Module, parameter_norms
+from engine.value import Value
+
+Schedule = Callable[[int], float]
+
+
+@dataclass
+class Training:
+    """A training run: the model, the data, the loss, the learning rate and how many epochs.
+
+    `loss` is a name (``"sse"``: the lecture's sum of squared errors, ``"mse"``: its mean,
+    ``"hinge"``: micrograd's demo loss with L2) or a callable ``loss(scores, targets, model) -> Value``.
+    `learning_rate` is a number or a function of the epoch (micrograd's demo: ``1.0 - 0.9*k/100``).
+    """
+
+    model: Module
+    inputs: Sequence[Sequence[float]]
+    targets: Sequence[float]
+    loss: str | Loss = "mse"
+    learning_rate: float | Schedule = 0.05
+    epochs: int = 100
+    loss_fn: Loss = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, Module):
+            raise TypeError(f"model must be an engine.nn Module (MLP, Layer, Neuron), got {type(self.model).__name__}")
+        if len(self.inputs) == 0:
+            raise ValueError("inputs is empty: training needs at least one sample")
+        if len(self.inputs) != len(self.targets):
+            raise ValueError(f"{len(self.inputs)} inputs but {len(self.targets)} targets: they must pair up")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"epochs must be a whole number ≥ 1, got {self.epochs!r}")
+        if isinstance(self.loss, str):
+            if self.loss not in LOSSES:
+                raise ValueError(f"unknown loss {self.loss!r}: use one of {', '.join(LOSSES)} or a function")
+            self.loss_fn = LOSSES[self.loss]
+        elif callable(self.loss):
+            self.loss_fn = self.loss
+        else:
+            raise TypeError(f"loss must be a name or a function, got {type(self.loss).__name__}")
+        if not callable(self.learning_rate) and not isinstance(self.learning_rate, (int, float)):
+            raise TypeError(f"learning_rate must be a number or a function of the epoch, got {self.learning_rate!r}")
+
+    def rate(self, epoch: int) -> float:
+        rate = self.learning_rate(epoch) if callable(self.learning_rate) else self.learning_rate
+        return float(rate)
+
+    @property
+    def loss_name(self) -> str:
+        return self.loss if isinstance(self.loss, str) else getattr(self.loss, "__name__", "custom")
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch did. `loss` and `accuracy` are measured before that epoch's update."""
+
+    epoch: int
+    loss: float
+    accuracy: float
+    learning_rate: float
+    grad_norm: float
+    max_abs_grad: float
+    scores: tuple[float, ...]
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.loss)
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss became NaN or infinite; training cannot go on from there."""
+
+    def __init__(self, record: EpochRecord) -> None:
+        super().__init__(f"loss became {record.loss} at epoch {record.epoch}: training stopped")
+        self.record = record
+
+
+class Trainer:
+    """Runs a `Training` one epoch at a time and can start it over from the same weights."""
+
+    def __init__(self, training: Training) -> None:
+        self.training = training
+        self.parameters = training.model.parameters()
+        self._initial_weights = [p.data for p in self.parameters]
+        self._weights_of_last_epoch = list(self._initial_weights)
+        self.history: list[EpochRecord] = []
+        self.diverged: EpochRecord | None = None
+        self.rate_scale = 1.0  # the training view doubles / halves the schedule while paused
+
+    @property
+    def epoch(self) -> int:
+        """How many epochs have run."""
+        return len(self.history)
+
+    @property
+    def finished(self) -> bool:
+        return self.diverged is not None or self.epoch >= self.training.epochs
+
+    @property
+    def next_learning_rate(self) -> float:
+        return self.training.rate(self.epoch) * self.rate_scale
+
+    def step(self) -> EpochRecord:
+        """One epoch: forward, zero grad, backward, update. Raises `TrainingDiverged` on NaN/inf."""
+        if self.diverged is not None:
+            raise TrainingDiverged(self.diverged)
+        if self.epoch >= self.training.epochs:
+            raise RuntimeError(f"training is over: all {self.training.epochs} epochs have run")
+        model, learning_rate = self.training.model, self.next_learning_rate
+        self._weights_of_last_epoch = [p.data for p in self.parameters]
+
+        loss, scores = self._forward(model)
+        if math.isfinite(loss.data):
+            model.zero_grad()
+            loss.backward()
+            grad_norm, max_abs_grad = parameter_norms(model)
+        else:
+            grad_norm = max_abs_grad = math.nan
+        record = EpochRecord(
+            epoch=self.epoch,
+            loss=loss.data,
+            accuracy=accuracy([s.data for s in scores], self.training.targets),
+            learning_rate=learning_rate,
+            grad_norm=grad_norm,
+            max_abs_grad=max_abs_grad,
+            scores=tuple(s.data for s in scores),
+        )
+        self.history.append(record)
+        if not record.finite:
+            self.diverged = record
+            raise TrainingDiverged(record)
+        for p in self.parameters:
+            p.data -= learning_rate * p.grad
+        return record
+
+    def restart(self) -> None:
+        """Back to the initial weights and epoch 0, as if the scenario had just been loaded."""
+        for p, w in zip(self.parameters, self._initial_weights):
+            p.data = w
+            p.grad = 0.0
+        self._weights_of_last_epoch = list(self._initial_weights)
+        self.history.clear()
+        self.diverged = None
+        self.rate_scale = 1.0
+
+    def loss_graph(self, sample: int | None = None) -> Value:
+        """The loss graph of the last epoch run (of the first one before any has run).
+
+        Built on a copy of the model holding that epoch's weights, so its output equals that
+        epoch's reported loss and stepping through it never disturbs training. With `sample`,
+        the loss of that one sample instead of the whole batch.
+        """
+        model = copy.deepcopy(self.training.model)
+        for p, w in zip(model.parameters(), self._weights_of_last_epoch):
+            p.data = w
+        indices = range(len(self.training.inputs)) if sample is None else [sample]
+        loss, _ = self._forward(model, indices)
+        return loss
+
+    def _forward(self, model: Module, indices: Sequence[int] | None = None) -> tuple[Value, list[Value]]:
+        training = self.training
+        if indices is None:
+            indices = range(len(training.inputs))
+        inputs = [[Value(x, label=f"x{s}.{j}") for j, x in enumerate(training.inputs[s])] for s in indices]
+        scores = [model(x) for x in inputs]
+        if not all(isinstance(s, Value) for s in scores):
+            raise TypeError("the model must output one Value per sample (make its last layer one neuron)")
+        targets = [training.targets[s] for s in indices]
+        loss = training.loss_fn(scores, targets, model)
+        if not isinstance(loss, Value):
+            raise TypeError(f"the loss must return a Value, got {type(loss).__name__}")
+        return loss, scores
+
+
+def train(training: Training) -> Iterator[EpochRecord]:
+    """Run every epoch of `training`, yielding one record per epoch (stops on NaN/inf loss)."""
+    trainer = Trainer(training)
+    while not trainer.finished:
+        try:
+            yield trainer.step()
+        except TrainingDiverged as diverged:
+            yield diverged.record
+            return

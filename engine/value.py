@@ -1,0 +1,184 @@
+"""`Value`: a scalar that remembers the operation and the operands that produced it.
+
+Unlike micrograd, a node holds no `_backward` closure: it keeps its op (an `engine.ops.Op`) and its
+operands, and `backward()` looks the local derivatives up in the op table. Without closures a node
+is not part of a reference cycle, so a graph is freed by reference counting the moment it is
+dropped, instead of waiting for the cycle collector (most of a micrograd training step).
+
+Operands live in two slots rather than a tuple: one tracked object per node instead of two halves
+both the memory and the cycle collector's work while a graph is being built. `_prev` still reads
+as micrograd's operand tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from numbers import Real
+
+from engine.ops import ADD, EXP, LOG, MUL, RELU, SIGMOID, TANH, Op, op_named, power
+
+Number = int | float
+
+
+class Value:
+    """Stores a single scalar value, its gradient, and how it was computed."""
+
+    __slots__ = ("data", "grad", "_a", "_b", "_op", "label")
+
+    def __init__(
+        self,
+        data: Number,
+        _children: Iterable[Value] = (),
+        _op: str = "",
+        label: str = "",
+    ) -> None:
+        self.data = data
+        self.grad = 0.0
+        self._op: Op = op_named(_op)
+        self._a, self._b = _operand_slots(tuple(_children), self._op)
+        self.label = label
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """The operands, in operand order: ``(a*b)._prev == (a, b)``, ``(a*a)._prev == (a, a)``."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    # --- arithmetic ----------------------------------------------------------------------------
+
+    def __add__(self, other: Value | Number) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        return _result(self.data + other.data, self, other, ADD)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        return _result(self.data * other.data, self, other, MUL)
+
+    def __pow__(self, exponent: Number) -> Value:
+        if not isinstance(exponent, Real) or isinstance(exponent, bool):
+            raise TypeError(
+                f"** needs a number exponent, got {type(exponent).__name__}; "
+                "for a Value exponent write (exponent * base.log()).exp()"
+            )
+        op = power(exponent)
+        return _result(op.forward(self.data), self, None, op)
+
+    def __neg__(self) -> Value:  # -self, drawn as micrograd draws it: self * -1
+        return self * -1
+
+    def __radd__(self, other: Number) -> Value:  # other + self
+        return self + other
+
+    def __sub__(self, other: Value | Number) -> Value:  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        return other + (-self)
+
+    def __rmul__(self, other: Number) -> Value:  # other * self
+        return self * other
+
+    def __truediv__(self, other: Value | Number) -> Value:  # self / other
+        if _is_zero(other):
+            raise ValueError(f"division by zero: {self!r} / {other!r}")
+        return self * other**-1
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        if self.data == 0:
+            raise ValueError(f"division by zero: {other!r} / {self!r}")
+        return other * self**-1
+
+    # --- functions -----------------------------------------------------------------------------
+
+    def tanh(self) -> Value:
+        return _result(TANH.forward(self.data), self, None, TANH)
+
+    def relu(self) -> Value:
+        return _result(RELU.forward(self.data), self, None, RELU)
+
+    def exp(self) -> Value:
+        return _result(EXP.forward(self.data), self, None, EXP)
+
+    def log(self) -> Value:
+        return _result(LOG.forward(self.data), self, None, LOG)
+
+    def sigmoid(self) -> Value:
+        return _result(SIGMOID.forward(self.data), self, None, SIGMOID)
+
+    # --- backpropagation -----------------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Accumulate d self / d node into every node's grad, in reverse topological order.
+
+        Like micrograd, grads are added to (never reset), so zero them between passes.
+        """
+        order = topological_order(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            a, b = node._a, node._b
+            if b is not None:
+                local_a, local_b = node._op.local(node.data, a.data, b.data)
+                a.grad += local_a * node.grad
+                b.grad += local_b * node.grad
+            elif a is not None:
+                (local_a,) = node._op.local(node.data, a.data)
+                a.grad += local_a * node.grad
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+
+_new = object.__new__
+
+
+def _result(data: Number, a: Value, b: Value | None, op: Op) -> Value:
+    """A node computed by `op` (the fast path of `Value(data, (a, b), op)` for the operators)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out._a = a
+    out._b = b
+    out._op = op
+    out.label = ""
+    return out
+
+
+def _operand_slots(operands: tuple[Value, ...], op: Op) -> tuple[Value | None, Value | None]:
+    if len(operands) != op.arity:
+        raise ValueError(f"op {op!r} takes {op.arity} operand(s), got {len(operands)}")
+    if not all(isinstance(operand, Value) for operand in operands):
+        raise TypeError("operands must be Values")
+    return (*operands, None, None)[:2]  # type: ignore[return-value]
+
+
+def _is_zero(x: Value | Number) -> bool:
+    return (x.data if isinstance(x, Value) else x) == 0
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on, operands before the nodes that use them, `root` last.
+
+    The same order as micrograd's recursive `build_topo` (depth first, operands in operand order),
+    built with an explicit stack so that a graph a million nodes deep needs no recursion.
+    """
+    order: list[Value] = []
+    entered: set[Value] = set()  # reached: its operands are on the stack or placed
+    placed: set[Value] = set()  # in `order` already
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if node not in entered:  # first visit: push the operands, the first operand on top
+            entered.add(node)
+            a, b = node._a, node._b
+            if b is not None and b not in entered:
+                stack.append(b)
+            if a is not None and a not in entered:
+                stack.append(a)
+        else:  # back from its operands (or a second entry of a node placed already)
+            stack.pop()
+            if node not in placed:
+                placed.add(node)
+                order.append(node)
+    return order
