@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from engine.ops import RELU, SIGMOID, TANH
 from engine.value import Value
@@ -132,6 +132,28 @@ class MLP(Module):
             if not isinstance(x, list):
                 x = [x]
         return x[0] if len(x) == 1 else x
+
+    def predictor(self) -> Callable[[Sequence[float]], float | list[float]]:
+        """`predict` frozen at today's weights: safe to call from another thread while training
+        goes on, and faster for many points (a decision-boundary map evaluates thousands)."""
+        layers = [
+            [([w.data for w in n.w], n.b.data, n.activation if n.nonlin else None) for n in layer.neurons]
+            for layer in self.layers
+        ]
+        activate = {"relu": RELU.forward, "tanh": TANH.forward, "sigmoid": SIGMOID.forward}
+
+        def predict(x: Sequence[float]) -> float | list[float]:
+            for layer in layers:
+                out = []
+                for weights, bias, activation in layer:
+                    act = bias
+                    for wi, xi in zip(weights, x):
+                        act = act + wi * xi
+                    out.append(act if activation is None else activate[activation](act))
+                x = out
+            return x[0] if len(x) == 1 else x
+
+        return predict
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -1,0 +1,5 @@
+import sys
+
+from mgtui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""The ``mgtui`` command.
+
+Everything that can fail because of the user's input (the file, its code, what it returns, the
+graph it builds) is done before the terminal is taken over, so a problem is one line on stderr
+and exit status 2, never a half-drawn screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mgtui.scenario import Scenario, ScenarioError, bundled_paths, load, resolve
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="mgtui",
+        description="Step through backpropagation in the terminal, one node at a time.",
+        epilog="Without a scenario, mgtui opens a picker of the bundled ones. Keys: press ? in the app.",
+    )
+    parser.add_argument("scenario", nargs="?", help="a scenario file, or the name of a bundled one (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the bundled scenarios and exit")
+    parser.add_argument(
+        "--print", action="store_true", dest="print_only", help="print instead of opening the app, then exit"
+    )
+    parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
+    parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.list:
+            return list_bundled()
+        if args.scenario is None:
+            if args.print_only or args.train or args.steps is not None:
+                raise ScenarioError("no scenario given: name a file or a bundled scenario (see mgtui --list)")
+            return run_app(None, args)
+        scenario = load(resolve(args.scenario))
+        if args.print_only:
+            return print_headless(scenario, args)
+        return run_app(scenario, args)
+    except ScenarioError as error:
+        print(f"mgtui: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("mgtui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def list_bundled() -> int:
+    for path in bundled_paths():
+        try:
+            title = load(path).title
+        except ScenarioError as error:
+            title = f"(broken: {error})"
+        print(f"{path.stem:<12} {title}")
+    return 0
+
+
+def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from mgtui.headless import print_graph, print_training
+    from mgtui.session import Session
+
+    session = Session.open(scenario, need_training=args.train)
+    console = Console(highlight=False)
+    if args.train:
+        if args.steps is not None:
+            raise ScenarioError("--steps applies to the graph, not to --train")
+        return print_training(session.trainer(), console)
+    cursor = session.cursor(args.steps)
+    print_graph(cursor, scenario.title, console)
+    return 0
+
+
+def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:
+    from mgtui.session import Session
+
+    session = Session.open(scenario, need_training=args.train, position=args.steps) if scenario else None
+    from mgtui.app import MgtuiApp
+
+    app = MgtuiApp(session, start_in_training=args.train)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""How nodes and positions read on screen and in print: fixed-width numbers, markers, phases.
+
+Shared by the graph view and the headless printer so both say the same thing. Every marker is a
+character as well as a colour, so nothing is lost with NO_COLOR or on a monochrome terminal.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.stepping import Cursor
+
+NOT_YET = "·"  # a value or grad not computed yet at this position
+CURRENT = "▶"  # the node of the step just taken
+RECEIVING = "◀"  # an operand that just received gradient (or was just read, going forward)
+FINAL = "✓"  # grad final: every consumer has passed its contribution
+BAD = "⚠"  # NaN or infinite
+REFERENCE = "↪"  # a shared node drawn in full elsewhere
+
+
+def number(x: float | None, width: int = 9) -> str:
+    """A number in a fixed width so rows don't jitter between steps."""
+    if x is None:
+        return NOT_YET.rjust(width)
+    if not math.isfinite(x):
+        return str(x).rjust(width)
+    text = f"{x:.4f}"
+    if len(text) > width:
+        text = f"{x:.{max(1, width - 7)}e}"
+    return text.rjust(width)
+
+
+def op_text(cursor: Cursor, node: int) -> str:
+    op = cursor.timeline.ops[node]
+    return str(op) if op else "leaf"
+
+
+def position_text(cursor: Cursor) -> str:
+    """``start``, ``forward 2/3``, ``seed``, ``backward 7/12`` or ``end``-of-pass wording."""
+    t, p = cursor.timeline, cursor.position
+    computed = len(t.computed)
+    if p == 0:
+        return "start"
+    last = p - 1
+    if last < t.seed_step:
+        return f"forward {last + 1}/{computed}"
+    if last == t.seed_step:
+        return "seed"
+    return f"backward {last - t.seed_step}/{computed}"
+
+
+def is_bad(x: float | None) -> bool:
+    return x is not None and not math.isfinite(x)

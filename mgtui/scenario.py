@@ -1,0 +1,181 @@
+"""Scenario files: plain Python defining ``graph()`` and/or ``training()``.
+
+Loading runs the file (as pytest runs a test file). Whatever goes wrong — a missing file, a syntax
+error, an exception in the user's code, no entry point, a wrong return type — becomes one
+`ScenarioError` whose message names the user's file and line, never the loader's.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from engine import Value
+from engine.train import Training
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; the message is one line, ``file:line: what``."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    title: str
+    description: str
+    graph_function: Callable[[], Value] | None
+    training_function: Callable[[], Training] | None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def has_graph(self) -> bool:
+        return self.graph_function is not None
+
+    @property
+    def has_training(self) -> bool:
+        return self.training_function is not None
+
+    def graph(self) -> Value:
+        """Call the scenario's ``graph()``; its result must be a `Value`."""
+        if self.graph_function is None:
+            raise ScenarioError(f"{self.path}: defines no graph()")
+        result = self._call(self.graph_function)
+        if not isinstance(result, Value):
+            raise ScenarioError(
+                f"{self._where(self.graph_function)}: graph() returned {_type_name(result)}, "
+                "expected an engine Value (the output to inspect)"
+            )
+        return result
+
+    def training(self) -> Training:
+        """Call the scenario's ``training()``; its result must be an `engine.train.Training`."""
+        if self.training_function is None:
+            raise ScenarioError(f"{self.path}: defines no training()")
+        result = self._call(self.training_function)
+        if not isinstance(result, Training):
+            raise ScenarioError(
+                f"{self._where(self.training_function)}: training() returned {_type_name(result)}, "
+                "expected engine.train.Training(model, inputs, targets, loss, learning_rate, epochs)"
+            )
+        return result
+
+    def _call(self, function: Callable):
+        try:
+            return function()
+        except Exception as error:
+            raise ScenarioError(_describe_exception(error, self.path, f"in {function.__name__}()")) from None
+
+    def _where(self, function: Callable) -> str:
+        return f"{self.path}:{function.__code__.co_firstlineno}"
+
+
+def load(path: str | Path) -> Scenario:
+    """Run a scenario file and collect its entry points."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: cannot read it: {error}") from None
+
+    try:
+        code = compile(source, str(path), "exec")
+    except SyntaxError as error:
+        raise ScenarioError(f"{path}:{error.lineno or 1}: syntax error: {error.msg}") from None
+
+    module = types.ModuleType(f"mgtui_scenario_{path.stem}")
+    module.__file__ = str(path)
+    sys.path.insert(0, str(path.parent.resolve()))  # so a scenario can import its neighbours
+    try:
+        exec(code, module.__dict__)
+    except Exception as error:
+        raise ScenarioError(_describe_exception(error, path, "while loading")) from None
+    except SystemExit as error:
+        raise ScenarioError(f"{path}: called exit({error.code!r}) while loading") from None
+    finally:
+        sys.path.remove(str(path.parent.resolve()))
+
+    graph_function = _entry_point(module, "graph", path)
+    training_function = _entry_point(module, "training", path)
+    if graph_function is None and training_function is None:
+        raise ScenarioError(f"{path}:1: defines neither graph() nor training(); a scenario needs at least one")
+    title, description = _title_and_description(module.__doc__, path)
+    return Scenario(path, title, description, graph_function, training_function)
+
+
+def _entry_point(module: types.ModuleType, name: str, path: Path) -> Callable | None:
+    function = module.__dict__.get(name)
+    if function is None:
+        return None
+    if not isinstance(function, types.FunctionType):
+        raise ScenarioError(f"{path}:1: {name} must be a function taking no arguments, got {_type_name(function)}")
+    code = function.__code__
+    if code.co_argcount - len(function.__defaults__ or ()) > 0 or code.co_kwonlyargcount > len(
+        function.__kwdefaults__ or {}
+    ):
+        raise ScenarioError(f"{path}:{code.co_firstlineno}: {name}() must take no arguments")
+    return function
+
+
+def _title_and_description(doc: str | None, path: Path) -> tuple[str, str]:
+    if not doc or not doc.strip():
+        return path.stem.replace("_", " "), ""
+    lines = doc.strip().splitlines()
+    return lines[0].strip(), "\n".join(lines[1:]).strip()
+
+
+def _describe_exception(error: BaseException, path: Path, context: str) -> str:
+    """``file:line: Type: message (context)``, with the line of the innermost frame in the user's file."""
+    line = None
+    resolved = str(path.resolve())
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == str(path) or str(Path(frame.filename).resolve()) == resolved:
+            line = frame.lineno
+    where = f"{path}:{line}" if line is not None else str(path)
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    kind = type(error).__name__
+    return f"{where}: {kind}: {message} ({context})" if message else f"{where}: {kind} ({context})"
+
+
+def _type_name(value: object) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+# --- bundled scenarios -----------------------------------------------------------------------
+
+
+def bundled_dir() -> Path:
+    return Path(str(resources.files("mgtui.scenarios")))
+
+
+def bundled_paths() -> list[Path]:
+    """The bundled scenario files, in their intended teaching order (see `ORDER`)."""
+    paths = {p.stem: p for p in bundled_dir().glob("*.py") if not p.name.startswith("_")}
+    ordered = [paths.pop(name) for name in ORDER if name in paths]
+    return ordered + sorted(paths.values())
+
+
+ORDER = ("expression", "neuron", "neuron_exp", "reuse", "double", "tiny_mlp", "moons")
+
+
+def resolve(name_or_path: str) -> Path:
+    """A path to an existing file, or the bundled scenario of that name (``expression``, ``moons``...)."""
+    path = Path(name_or_path)
+    if path.exists() or name_or_path.endswith(".py") or "/" in name_or_path:
+        return path
+    for candidate in bundled_paths():
+        if candidate.stem == name_or_path:
+            return candidate
+    names = ", ".join(p.stem for p in bundled_paths())
+    raise ScenarioError(f"{name_or_path}: no such file or bundled scenario (bundled: {names})")

@@ -1,0 +1,255 @@
+"""The graph view: step through the forward and backward pass from the keyboard.
+
+The screen owns a `Cursor` and turns keys into cursor moves; the cursor tells the screen it
+moved (`Cursor.observe`), and the screen asks each widget to repaint what the move touched.
+A timer, a file watcher or a socket could drive the same cursor.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from engine.stepping import Cursor, Timeline
+from mgtui import present
+from mgtui.screens.find import FindScreen
+from mgtui.widgets.graph_tree import GraphTree
+from mgtui.widgets.status_bar import StatusBar
+from mgtui.widgets.step_panel import StepPanel
+from mgtui.widgets.topo_list import TopoList
+
+SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # autoplay, steps per second
+
+
+class GraphScreen(Screen):
+    """The computation graph as a tree, the topological order, and the current step explained."""
+
+    BINDINGS = [
+        Binding("n", "next", "Next", id="step.next"),
+        Binding("p", "previous", "Prev", id="step.previous"),
+        Binding("space", "play", "Play", id="step.play", priority=True),
+        Binding("e", "end", "End", id="step.end"),
+        Binding("r", "start", "Reset", id="step.start"),
+        Binding("right_square_bracket", "next_phase", "Next phase", show=False, key_display="]", id="step.next_phase"),
+        Binding(
+            "left_square_bracket", "previous_phase", "Prev phase", show=False, key_display="[", id="step.previous_phase"
+        ),
+        Binding("plus,equals_sign", "faster", "Faster", show=False, key_display="+", id="play.faster"),
+        Binding("minus", "slower", "Slower", show=False, key_display="-", id="play.slower"),
+        Binding("full_stop", "next_touching", "Next step of node", show=False, key_display=".", id="step.touching"),
+        Binding(
+            "comma", "previous_touching", "Prev step of node", show=False, key_display=",", id="step.back_touching"
+        ),
+        Binding("c", "check", "Check grad", show=False, id="node.check"),
+        Binding("slash", "find", "Find", show=False, key_display="/", id="node.find"),
+        Binding("f", "follow", "Follow steps", show=False, id="tree.follow"),
+        Binding("t", "training", "Training", id="view.training"),
+    ]
+
+    follow: reactive[bool] = reactive(True)
+    playing: reactive[bool] = reactive(False)
+
+    def __init__(self, timeline: Timeline, title: str, position: int = 0, opened_from_training: bool = False) -> None:
+        super().__init__()
+        self.cursor = Cursor(timeline)
+        self.scenario_title = title
+        self.start_position = position
+        self.opened_from_training = opened_from_training
+        self.speed = 4.0
+        self.note = ""
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Horizontal(id="graph-main"):
+            yield GraphTree(self.cursor, id="graph-tree")
+            yield TopoList(self.cursor, id="topo-list")
+        yield StepPanel(id="step-panel")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.status = self.query_one(StatusBar)
+        self.graph_tree = self.query_one(GraphTree)
+        self.graph_tree.border_title = "graph: name  op  data  grad"
+        self.graph_tree.border_subtitle = f"{len(self.cursor.timeline.nodes):,} nodes"
+        self.topo_list = self.query_one(TopoList)
+        self.topo_list.border_title = "topological order"
+        self.step_panel = self.query_one(StepPanel)
+        self.cursor.observe(self._cursor_moved)
+        self.cursor.seek(self.start_position)
+        self._show(full=True)
+        self.graph_tree.focus()
+
+    # --- keeping the widgets in step with the cursor ---------------------------------------------
+
+    def _cursor_moved(self, cursor: Cursor, old_position: int) -> None:
+        self.note = ""
+        self._show(full=abs(cursor.position - old_position) > 1, old_position=old_position)
+
+    def _show(self, full: bool, old_position: int | None = None) -> None:
+        cursor = self.cursor
+        self.status.show(
+            self.scenario_title, f"{present.position_text(cursor)} · step {cursor.position}/{len(cursor.timeline)}"
+        )
+        touched: set[int] = set()
+        if old_position is not None and not full:
+            moved = cursor.timeline.step(min(old_position, cursor.position))
+            touched = {moved.node, *moved.operands}
+        self.graph_tree.show_step(touched, full=full)
+        self.topo_list.show_step(touched, full=full)
+        self.step_panel.show(cursor, self.follow, self.note)
+        if self.follow:
+            step = cursor.last_step or cursor.next_step
+            if step is not None:
+                self.graph_tree.reveal(step.node)
+        if self.playing and cursor.at_end:
+            self.playing = False
+
+    def on_graph_tree_user_moved(self, _: GraphTree.UserMoved) -> None:
+        self.follow = False
+
+    def on_topo_list_chosen(self, event: TopoList.Chosen) -> None:
+        self.follow = False
+        self.graph_tree.reveal(event.node)
+        self.graph_tree.focus()
+
+    def watch_follow(self, follow: bool) -> None:
+        if self.is_mounted:
+            self.step_panel.show(self.cursor, follow, self.note)
+
+    # --- stepping --------------------------------------------------------------------------------
+
+    def action_next(self) -> None:
+        self.cursor.next()
+
+    def action_previous(self) -> None:
+        self.cursor.previous()
+
+    def action_end(self) -> None:
+        self.cursor.end()
+
+    def action_start(self) -> None:
+        self.playing = False
+        self.cursor.start()
+
+    def action_next_phase(self) -> None:
+        self.cursor.next_phase()
+
+    def action_previous_phase(self) -> None:
+        self.cursor.previous_phase()
+
+    def action_next_touching(self) -> None:
+        node = self.graph_tree.selected_node()
+        if node is not None:
+            self.cursor.next_touching(node)
+
+    def action_previous_touching(self) -> None:
+        node = self.graph_tree.selected_node()
+        if node is not None:
+            self.cursor.previous_touching(node)
+
+    def action_follow(self) -> None:
+        self.follow = True
+        step = self.cursor.last_step or self.cursor.next_step
+        if step is not None:
+            self.graph_tree.reveal(step.node)
+
+    # --- autoplay --------------------------------------------------------------------------------
+
+    def action_play(self) -> None:
+        if self.cursor.at_end and not self.playing:
+            self.cursor.start()
+        self.playing = not self.playing
+
+    def watch_playing(self, playing: bool) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if playing:
+            self._timer = self.set_interval(1 / self.speed, self._tick)
+        self._say(f"autoplay {'on' if playing else 'paused'} at {self.speed:g} steps/s (+/- to change)")
+
+    def _tick(self) -> None:
+        if not self.cursor.next():
+            self.playing = False
+
+    def action_faster(self) -> None:
+        self._set_speed(+1)
+
+    def action_slower(self) -> None:
+        self._set_speed(-1)
+
+    def _set_speed(self, direction: int) -> None:
+        index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self.speed)) + direction
+        self.speed = SPEEDS[max(0, min(index, len(SPEEDS) - 1))]
+        if self.playing:
+            self.watch_playing(True)
+        else:
+            self._say(f"autoplay speed {self.speed:g} steps/s (space plays)")
+
+    def _say(self, note: str) -> None:
+        self.note = note
+        if self.is_mounted:
+            self.step_panel.show(self.cursor, self.follow, self.note)
+
+    # --- inspecting nodes ------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        node = self.graph_tree.selected_node()
+        if node is None:
+            return
+        self._say(f"checking {self.cursor.timeline.name(node)} numerically…")
+        self._check(node)
+
+    @work(thread=True, exclusive=True, group="check")
+    def _check(self, node: int) -> None:
+        timeline = self.cursor.timeline
+        try:
+            numerical = timeline.numerical_grad(node)
+        except (ValueError, ArithmeticError) as error:
+            self.app.call_from_thread(self._say, f"numerical check failed: {error}")
+            return
+        self.app.call_from_thread(self._show_check, node, numerical)
+
+    def _show_check(self, node: int, numerical: float) -> None:
+        timeline = self.cursor.timeline
+        name, output = timeline.name(node), timeline.name(timeline.output_index)
+        backprop = timeline.grads[node]
+        error = abs(numerical - backprop)
+        agrees = error <= 1e-4 * max(1.0, abs(backprop))
+        verdict = f"{present.FINAL} agree" if agrees else "✗ differ"
+        self._say(
+            f"check d{output}/d{name}: ({output}({name}+h) − {output}({name}))/h = {numerical:.6g} (h=1e-6)"
+            f" vs backprop {backprop:.6g}: {verdict}"
+        )
+
+    def action_find(self) -> None:
+        timeline = self.cursor.timeline
+        self.app.push_screen(FindScreen(timeline), self._found)
+
+    def _found(self, node: int | None) -> None:
+        if node is None:
+            return
+        self.follow = False
+        self.graph_tree.reveal(node)
+        self.graph_tree.focus()
+        self._say(f"found {self.cursor.timeline.name(node)}: . and , step to the steps that touch it")
+
+    # --- other views -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "training":
+            return self.opened_from_training or getattr(self.app, "has_training", False)
+        return True
+
+    def action_training(self) -> None:
+        if self.opened_from_training:
+            self.dismiss()
+        else:
+            self.app.switch_mode("training")

@@ -1,0 +1,52 @@
+"""A scenario made ready to show: its graph recorded as a timeline and, if it trains, its training.
+
+All of the user's code runs here, before any screen is drawn, and every failure becomes a
+`ScenarioError` naming the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import Value
+from engine.stepping import Cursor, Timeline
+from engine.train import Trainer, Training
+from mgtui.scenario import Scenario, ScenarioError
+
+
+@dataclass
+class Session:
+    scenario: Scenario
+    timeline: Timeline
+    training: Training | None
+    position: int | None = None  # where the cursor starts (None: the start)
+
+    @classmethod
+    def open(cls, scenario: Scenario, need_training: bool = False, position: int | None = None) -> Session:
+        if need_training and not scenario.has_training:
+            raise ScenarioError(f"{scenario.path}: defines no training(), so there is nothing to train")
+        training = scenario.training() if scenario.has_training else None
+        output = scenario.graph() if scenario.has_graph else Trainer(training).loss_graph()
+        timeline = record(output, scenario)
+        if position is not None and not 0 <= position <= len(timeline):
+            raise ScenarioError(f"--steps {position}: {scenario.name}'s timeline has positions 0 to {len(timeline)}")
+        return cls(scenario, timeline, training, position)
+
+    def cursor(self, position: int | None = None) -> Cursor:
+        """A cursor at `position`, by default where the session starts (the end for --print)."""
+        if position is None:
+            position = len(self.timeline) if self.position is None else self.position
+        return Cursor(self.timeline, position)
+
+    def trainer(self) -> Trainer:
+        if self.training is None:
+            raise ScenarioError(f"{self.scenario.path}: defines no training()")
+        return Trainer(self.training)
+
+
+def record(output: Value, scenario: Scenario) -> Timeline:
+    """The timeline of `output`, or a `ScenarioError` saying why the pass cannot be recorded."""
+    try:
+        return Timeline(output)
+    except (ValueError, TypeError, ArithmeticError, RecursionError, MemoryError) as error:
+        raise ScenarioError(f"{scenario.path}: cannot record the pass of graph(): {error}") from None

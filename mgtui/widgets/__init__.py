@@ -1,0 +1,1 @@
+"""Widgets that render the stepping model and the training records."""

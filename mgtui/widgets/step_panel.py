@@ -1,0 +1,74 @@
+"""The step panel: the current step of the pass explained in numbers.
+
+Forward: ``e = a · b = 2.0 · -3.0 = -6.0``. Backward, one line per operand: the chain rule with
+the local derivative written out and then in numbers, and the operand's grad before → after.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.stepping import Cursor, Step, Timeline, format_number
+from mgtui import present
+
+
+class StepPanel(Static):
+    """Explains the step that led to the cursor's position (or what comes first, at the start)."""
+
+    def show(self, cursor: Cursor, follow: bool, note: str = "") -> None:
+        self.update(explain(cursor, follow, note), layout=False)
+
+
+def explain(cursor: Cursor, follow: bool = True, note: str = "") -> RenderableType:
+    timeline = cursor.timeline
+    parts: list[RenderableType] = []
+    step = cursor.last_step
+    if step is None:
+        parts.append(Text.assemble(("start", "bold"), ": only the leaves have values; no grad is known yet."))
+        upcoming = cursor.next_step
+        if upcoming is not None:
+            parts.append(Text.assemble(("next (n): ", "dim"), upcoming.text[0]))
+    else:
+        parts.append(heading(cursor, step, timeline))
+        parts.append(equations(step, timeline))
+        if cursor.at_end:
+            parts.append(Text("end of the pass: every grad is final. p steps back, r restarts.", style="dim"))
+    if note:
+        parts.append(Text(note, style="italic"))
+    if not follow:
+        parts.append(Text("the tree is not following the steps (f: follow again)", style="dim italic"))
+    return Group(*parts)
+
+
+def heading(cursor: Cursor, step: Step, timeline: Timeline) -> Text:
+    name = timeline.name(step.node)
+    op = timeline.ops[step.node]
+    text = Text.assemble((present.position_text(cursor), "bold"), " · ", (name, "bold"), f" ({op})" if op else "")
+    if step.phase == "forward":
+        text.append(": its value from its operands", style="dim")
+    elif step.phase == "seed":
+        text.append(": the backward pass starts at the output", style="dim")
+    else:
+        text.append(f": passes its grad {format_number(step.value)} to each operand", style="dim")
+    return text
+
+
+def equations(step: Step, timeline: Timeline) -> Text:
+    """One line per equation; backward lines end with the operand's grad before → after."""
+    if not step.contributions:
+        return Text("\n".join(step.text))
+    text = Text()
+    for line, contribution in zip(step.text, step.contributions):
+        name = timeline.name(contribution.operand)
+        before = "0" if contribution.before is None else format_number(contribution.before)
+        text.append(line)
+        text.append(f"   {name}.grad {before} → {format_number(contribution.after)}", style="bold")
+        if contribution.before is not None:
+            text.append(" +=", style="bold yellow")
+        if contribution.final:
+            text.append(f" {present.FINAL}", style="green")
+        text.append("\n")
+    text.rstrip()
+    return text

@@ -1,0 +1,134 @@
+"""The topological order as a list, with the cursor: the forward pass walks down it, backward up.
+
+A Line-API scroll view: only the visible rows are ever rendered, so the list costs the same for
+ten nodes and a hundred thousand.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from engine.stepping import Cursor
+from mgtui import present
+
+ROW_WIDTH = 30
+
+
+class TopoList(ScrollView, can_focus=True):
+    """Every node in topological order; the current step's node marked, grads marked final."""
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "move(-10)", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("home", "move_to(0)", show=False),
+        Binding("end", "move_to(-1)", show=False),
+        Binding("enter", "choose", "Show in tree", show=False),
+    ]
+
+    COMPONENT_CLASSES = {"topo-list--current", "topo-list--selected", "topo-list--leaf", "topo-list--final"}
+
+    class Chosen(Message):
+        """The user chose a node in the list (enter)."""
+
+        def __init__(self, node: int) -> None:
+            super().__init__()
+            self.node = node
+
+    def __init__(self, cursor: Cursor, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cursor = cursor
+        self.selected = 0  # the list's own row cursor, moved by arrow keys
+        self._current = -1
+        self.virtual_size = Size(ROW_WIDTH, len(cursor.timeline.nodes))
+
+    def retarget(self, cursor: Cursor) -> None:
+        self.cursor = cursor
+        self.virtual_size = Size(ROW_WIDTH, len(cursor.timeline.nodes))
+        self.refresh()
+
+    def show_step(self, touched: set[int], full: bool = False) -> None:
+        """Repaint after the cursor moved and keep the current node in view."""
+        step = self.cursor.last_step or self.cursor.next_step
+        current = step.node if step else -1
+        if full or current == -1:
+            self.refresh()
+        else:
+            for node in {self._current, current, *touched}:
+                self._refresh_row(node)
+        self._current = current
+        if current >= 0:
+            self.selected = current
+            self._scroll_into_view(current)
+
+    def _refresh_row(self, node: int) -> None:
+        if node >= 0:
+            self.refresh_line(node - self.scroll_offset.y)
+
+    def refresh_line(self, y: int) -> None:
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_into_view(self, row: int) -> None:
+        top, height = self.scroll_offset.y, self.size.height
+        if height <= 0:
+            return
+        if row < top or row >= top + height:
+            self.scroll_to(y=max(0, row - height // 2), animate=False)
+
+    def action_move(self, delta: int) -> None:
+        self.action_move_to(self.selected + delta)
+
+    def action_move_to(self, row: int) -> None:
+        count = len(self.cursor.timeline.nodes)
+        old = self.selected
+        self.selected = row % count if row < 0 else min(max(row, 0), count - 1)
+        self._refresh_row(old)
+        self._refresh_row(self.selected)
+        self._scroll_into_view(self.selected)
+
+    def action_choose(self) -> None:
+        self.post_message(self.Chosen(self.selected))
+
+    def render_line(self, y: int) -> Strip:
+        row = y + self.scroll_offset.y
+        width = self.size.width
+        timeline = self.cursor.timeline
+        if row >= len(timeline.nodes):
+            return Strip.blank(width, self.rich_style)
+        return Strip(self._row_segments(row, width), width).crop(0, width)
+
+    def _row_segments(self, node: int, width: int) -> list[Segment]:
+        cursor, timeline = self.cursor, self.cursor.timeline
+        base = self.rich_style
+        step = cursor.last_step or cursor.next_step
+        is_current = step is not None and node == step.node
+        is_leaf = not timeline.operands[node]
+        mark = present.CURRENT if is_current else ("·" if is_leaf else " ")
+        op = str(timeline.ops[node]) if timeline.ops[node] else ""
+        final = present.FINAL if cursor.grad_is_final(node) else " "
+        value = present.number(cursor.value(node), 8)
+        text = f"{mark}{timeline.name(node)[:10]:<10} {op[:4]:<4} {value} {final}"
+        style = base
+        if is_leaf:
+            style += self.get_component_rich_style("topo-list--leaf", partial=True)
+        if is_current:
+            style += self.get_component_rich_style("topo-list--current", partial=True)
+        if node == self.selected and self.has_focus:
+            style += self.get_component_rich_style("topo-list--selected", partial=True)
+        return [Segment(text.ljust(width), style)]
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return ROW_WIDTH
