@@ -168,10 +168,19 @@ def power(exponent: float) -> Op:
         except OverflowError:
             return math.copysign(math.inf, a) if k % 2 == 1 else math.inf
 
+    def local(out: float, a: float) -> tuple[float]:
+        try:
+            return (k * a ** (k - 1),)
+        except ZeroDivisionError:  # 0 ** (k-1) with k < 1: a vertical slope, inf as torch gives it
+            return (math.copysign(math.inf, k),)
+        except OverflowError:  # like the forward: an infinite slope, not a crash
+            negative = a < 0 and (k - 1) % 2 == 1
+            return (math.copysign(math.inf, -k if negative else k),)
+
     op = _op(
         f"**{k}",
         forward,
-        lambda out, a: (k * a ** (k - 1),),
+        local,
         "{0}^" + _exponent_text(k),
         (f"{_exponent_text(k)}·{{0}}^{_exponent_text(k - 1)}",),
     )

@@ -35,7 +35,11 @@ def format_number(x: float | None) -> str:
     if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         return f"{x:.1f}"
     text = f"{x:.6g}"
-    return text if not math.isfinite(x) or any(c in text for c in ".e") else f"{text}.0"
+    if math.isfinite(x) and not any(c in text for c in ".e"):
+        if abs(x - round(x)) <= 1e-9 * abs(x):  # float noise, as in 0.9999999999999996: say 1.0
+            return f"{round(x)}.0"
+        return repr(x)  # 2.0000001 would round to "2": never let an inexact number look exact
+    return text
 
 
 @dataclass(frozen=True)
@@ -76,65 +80,113 @@ class Timeline:
             raise TypeError(f"a timeline needs a Value, got {type(output).__name__}")
         self.output = output
         self.nodes: list[Value] = topological_order(output)
-        index = {node: i for i, node in enumerate(self.nodes)}
-        self.operands: list[tuple[int, ...]] = [tuple(index[o] for o in node._prev) for node in self.nodes]
-        self.ops: list[Op] = [node._op for node in self.nodes]
-        self.computed: list[int] = [i for i, operands in enumerate(self.operands) if operands]
         self.output_index = len(self.nodes) - 1
-        self._forward_step = {node: k for k, node in enumerate(self.computed)}
-
-        self.initial_values: list[float | None] = [None if o else n.data for n, o in zip(self.nodes, self.operands)]
         self.values = self._record_forward()
+        # Leaves hold the recorded float, as every other state does (not an int a leaf may carry).
+        self._value_list: list[float] = self.values.tolist()
+        self.initial_values: list[float | None] = list(self._value_list)
+        for i in self.computed:
+            self.initial_values[i] = None
         self.grads = self._record_backward()
+        self._grad_list: list[float] | None = None  # the end state, made on the first jump there
         self._consumers: list[list[int]] | None = None
 
     # --- recording ------------------------------------------------------------------------------
 
     def _record_forward(self) -> array:
-        values = array("d", [math.nan]) * len(self.nodes)
-        for i, node in enumerate(self.nodes):
-            operands = self.operands[i]
-            if not operands:
+        """Number the nodes, note each one's operands and op, and compute every value once."""
+        nodes = self.nodes
+        n = len(nodes)
+        index = {node: i for i, node in enumerate(nodes)}
+        operands: list[tuple[int, ...]] = [()] * n
+        ops: list[Op] = [node._op for node in nodes]
+        computed: list[int] = []
+        forward_step = array("l", [-1]) * n
+        self.operands, self.ops, self.computed, self._forward_step = operands, ops, computed, forward_step
+        values = array("d", bytes(8 * n))
+        for i, node in enumerate(nodes):
+            a = node._a
+            if a is None:
                 values[i] = node.data
-            elif len(operands) == 2:
-                values[i] = self.ops[i].forward(values[operands[0]], values[operands[1]])
+                continue
+            forward_step[i] = len(computed)
+            computed.append(i)
+            b = node._b
+            if b is None:
+                ia = index[a]
+                operands[i] = (ia,)
+                values[i] = ops[i].forward(values[ia])
             else:
-                values[i] = self.ops[i].forward(*(values[o] for o in operands))
+                ia, ib = index[a], index[b]
+                operands[i] = (ia, ib)
+                values[i] = ops[i].forward(values[ia], values[ib])
         return values
 
     def _record_backward(self) -> array:
-        """Run the backward pass once, keeping each contribution's local derivative and grads."""
+        """Run the backward pass once, keeping each contribution's local derivative and grads.
+
+        Edges (one per operand of a computed node) are stored in the order the backward pass
+        makes them; node i's come from edge_start[i] on (-1 for a leaf).
+        """
         n = len(self.nodes)
-        grads = array("d", [0.0]) * n
-        self.first_touch = array("l", [-1]) * n  # step of the first contribution to each grad
-        self.last_touch = array("l", [-1]) * n  # step after which each grad is final
-        self.edge_start = array("l", [0]) * (n + 1)  # node i's contributions: edge_start[i]..[i+1]
-        self.edge_local, self.edge_before, self.edge_after = array("d"), array("d"), array("d")
-        self.edge_first = bytearray()
+        grads = array("d", bytes(8 * n))
+        self.first_touch = first = array("l", [-1]) * n  # step of the first contribution to each grad
+        self.last_touch = last = array("l", [-1]) * n  # step after which each grad is final
+        self.edge_start = edge_start = array("l", [-1]) * (n + 1)
+        edge_start[n] = 0
+        edge_local, edge_before, edge_after, edge_operand = [], [], [], []
+        edge_first = bytearray()
+        add_local, add_before, add_after, add_operand, add_first = (
+            edge_local.append,
+            edge_before.append,
+            edge_after.append,
+            edge_operand.append,
+            edge_first.append,
+        )
 
         seed = self.seed_step
         grads[self.output_index] = 1.0
-        self.first_touch[self.output_index] = self.last_touch[self.output_index] = seed
-        edge_of_node: dict[int, int] = {}
-        values, first, last = self.values, self.first_touch, self.last_touch
-        for step, i in enumerate(reversed(self.computed), start=seed + 1):
-            operands = self.operands[i]
-            locals_ = self.ops[i].local(values[i], *(values[o] for o in operands))
+        first[self.output_index] = last[self.output_index] = seed
+        values, operands_of, ops = self.values, self.operands, self.ops
+        step, e = seed, 0
+        for i in reversed(self.computed):
+            step += 1
+            operands = operands_of[i]
             upstream = grads[i]
-            edge_of_node[i] = len(self.edge_local)
-            for operand, local in zip(operands, locals_):
+            edge_start[i] = e
+            if len(operands) == 2:
+                a, b = operands
+                local_a, local_b = ops[i].local(values[i], values[a], values[b])
+                pairs = ((a, local_a), (b, local_b))
+            else:
+                pairs = zip(operands, ops[i].local(values[i], *(values[o] for o in operands)))
+            for operand, local in pairs:
                 before = grads[operand]
-                grads[operand] = before + local * upstream
-                self.edge_local.append(local)
-                self.edge_before.append(before)
-                self.edge_after.append(grads[operand])
-                self.edge_first.append(first[operand] < 0)
+                after = before + local * upstream
+                grads[operand] = after
+                add_local(local)
+                add_before(before)
+                add_after(after)
+                add_operand(operand)
+                e += 1
                 if first[operand] < 0:
                     first[operand] = step
+                    add_first(1)
+                else:
+                    add_first(0)
                 last[operand] = step
-        for i in range(n):  # offsets in node order, so a node's edges are found without a search
-            self.edge_start[i] = edge_of_node.get(i, -1)
+        self.edge_local = array("d", edge_local)
+        self.edge_before = array("d", edge_before)
+        self.edge_after = array("d", edge_after)
+        self.edge_first = edge_first
+        self._edge_operand = array("l", edge_operand)
         return grads
+
+    def _edge_offset(self, step: int) -> int:
+        """The first edge of backward step `step` (the number of edges when `step` is the end)."""
+        if step >= len(self):
+            return len(self.edge_after)
+        return self.edge_start[self.computed[2 * self.seed_step - step]]
 
     # --- shape of the timeline ------------------------------------------------------------------
 
@@ -164,11 +216,12 @@ class Timeline:
         return self.computed[2 * self.seed_step - step]
 
     def forward_step_of(self, node: int) -> int | None:
-        return self._forward_step.get(node)
+        k = self._forward_step[node]
+        return None if k < 0 else k
 
     def backward_step_of(self, node: int) -> int | None:
-        k = self._forward_step.get(node)
-        return None if k is None else 2 * self.seed_step - k
+        k = self._forward_step[node]
+        return None if k < 0 else 2 * self.seed_step - k
 
     def consumers(self, node: int) -> list[int]:
         """The nodes that use `node` as an operand (built on first use)."""
@@ -194,6 +247,11 @@ class Timeline:
         """The node's label, or a stable short id (its place in the topological order)."""
         return self.nodes[node].label or f"#{node}"
 
+    def symbol(self, node: int) -> str:
+        """The name as an operand in a formula: ``(x1*w1 + x2*w2)`` keeps the arithmetic readable."""
+        name = self.name(node)
+        return name if _is_atom(name) else f"({name})"
+
     def step(self, index: int) -> Step:
         """What step `index` does, in numbers and words."""
         if not 0 <= index < len(self):
@@ -204,7 +262,7 @@ class Timeline:
         if phase == "forward":
             return Step(index, phase, node, operands, self.values[node], (self._forward_text(node),))
         if phase == "seed":
-            name = self.name(node)
+            name = self.symbol(node)
             text = f"{name}.grad = 1.0   (d{name}/d{name}: the output against itself)"
             return Step(index, phase, node, operands, 1.0, (text,))
         contributions = self._contributions(node, index)
@@ -213,7 +271,7 @@ class Timeline:
 
     def _forward_text(self, node: int) -> str:
         op, operands = self.ops[node], self.operands[node]
-        names = [self.name(o) for o in operands]
+        names = [self.symbol(o) for o in operands]
         numbers = [format_number(self.values[o]) for o in operands]
         return (
             f"{self.name(node)} = {op.formula.format(*names)} = {op.formula.format(*numbers)}"
@@ -222,7 +280,7 @@ class Timeline:
 
     def _contributions(self, node: int, step: int) -> tuple[Contribution, ...]:
         start, upstream = self.edge_start[node], self.grads[node]
-        names = [self.name(o) for o in self.operands[node]]
+        names = [self.symbol(o) for o in self.operands[node]]
         result = []
         for j, operand in enumerate(self.operands[node]):
             e = start + j
@@ -245,7 +303,7 @@ class Timeline:
     def _contribution_text(self, node: int, c: Contribution) -> str:
         local = c.local_text if _is_atom(c.local_text) else f"({c.local_text})"
         return (
-            f"{self.name(c.operand)}.grad += {local} · {self.name(node)}.grad"
+            f"{self.symbol(c.operand)}.grad += {local} · {self.symbol(node)}.grad"
             f" = {format_number(c.local)} · {format_number(c.upstream)} = {format_number(c.product)}"
         )
 
@@ -319,12 +377,16 @@ class Cursor:
         if target == old:
             return False
         self._restore_nearest_anchor(target)
-        while self.position < target:
-            self._apply(self.position)
-            self.position += 1
-        while self.position > target:
-            self.position -= 1
-            self._undo(self.position)
+        position = self.position
+        if target == position + 1:
+            self._apply(position)
+        elif target == position - 1:
+            self._undo(target)
+        elif target > position:
+            self._apply_steps(position, target)
+        elif target < position:
+            self._undo_steps(target, position)
+        self.position = target
         for callback in list(self._observers):
             callback(self, old)
         return True
@@ -399,20 +461,63 @@ class Cursor:
                 e = start + j
                 self._grads[operands[j]] = None if t.edge_first[e] else t.edge_before[e]
 
+    def _apply_steps(self, start: int, stop: int) -> None:
+        """Apply steps start..stop-1 in order: what `_apply` does, for a long walk.
+
+        The forward steps in between set the values of consecutive computed nodes, so one slice of
+        the recorded values does them all (the leaves in that slice keep the very numbers they
+        have); the backward steps set grads edge after edge, in the order they were recorded.
+        """
+        t = self.timeline
+        seed = t.seed_step
+        if start < seed:
+            lo, hi = t.computed[start], t.computed[min(stop, seed) - 1] + 1
+            self._values[lo:hi] = t._value_list[lo:hi]
+        if start <= seed < stop:
+            self._grads[t.output_index] = 1.0
+        if stop > seed + 1:
+            first, last = t._edge_offset(max(start, seed + 1)), t._edge_offset(stop)
+            grads = self._grads
+            for operand, after in zip(t._edge_operand[first:last], t.edge_after[first:last]):
+                grads[operand] = after
+
+    def _undo_steps(self, start: int, stop: int) -> None:
+        """Undo steps stop-1 down to start: what `_undo` does, for a long walk back."""
+        t = self.timeline
+        seed = t.seed_step
+        if stop > seed + 1:
+            first, last = t._edge_offset(max(start, seed + 1)), t._edge_offset(stop)
+            grads, operand_of, before, is_first = self._grads, t._edge_operand, t.edge_before, t.edge_first
+            for e in range(last - 1, first - 1, -1):
+                grads[operand_of[e]] = None if is_first[e] else before[e]
+        if start <= seed < stop:
+            self._grads[t.output_index] = None
+        if start < seed:
+            lo, hi = t.computed[start], t.computed[min(stop, seed) - 1] + 1
+            self._values[lo:hi] = t.initial_values[lo:hi]
+
     def _restore_nearest_anchor(self, target: int) -> None:
         """Jump to whichever of start / forward done / end is closer to `target` than we are.
 
         Each anchor's state is known without replaying (nothing computed / every value / every
-        value and grad), so a long jump costs one copy of the state plus the remaining steps.
+        value and grad), so a long jump costs one copy of the state plus the remaining steps. A copy
+        costs about as much as walking n/32 steps, so a short move never takes it:
+        a step or two next to an anchor stays O(that step).
         """
         t = self.timeline
         anchors = (0, t.seed_step, len(t))
         best = min(anchors, key=lambda a: abs(a - target))
-        if abs(best - target) >= abs(self.position - target):
+        saved = abs(self.position - target) - abs(best - target)
+        if saved <= max(1, len(t.nodes) >> 5):
             return
         if best == 0:
             self._values = list(t.initial_values)
         else:
-            self._values = t.values.tolist()
-        self._grads = t.grads.tolist() if best == len(t) else [None] * len(t.nodes)
+            self._values = t._value_list.copy()
+        if best == len(t):
+            if t._grad_list is None:
+                t._grad_list = t.grads.tolist()
+            self._grads = t._grad_list.copy()
+        else:
+            self._grads = [None] * len(t.nodes)
         self.position = best
