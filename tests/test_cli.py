@@ -1,0 +1,257 @@
+"""The `mgtui` command through its real entry point: output, errors and exit statuses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mgtui.cli import main
+from mgtui.scenario import bundled_paths, load
+
+BUNDLED = ["expression", "neuron", "neuron_exp", "reuse", "double", "tiny_mlp", "moons"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_list_names_every_bundled_scenario_with_its_title(capsys):
+    status, out, _ = run(capsys, "--list")
+    assert status == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == BUNDLED
+    assert "The lecture's first expression: L = (a·b + c) · f" in out
+    assert "moons" in lines[-1] and "MLP(2, [16, 16, 1])" in lines[-1]
+
+
+@pytest.mark.parametrize("path", bundled_paths(), ids=lambda p: p.stem)
+def test_every_bundled_scenario_loads_and_builds(path: Path):
+    scenario = load(path)
+    assert scenario.title and scenario.description
+    assert scenario.has_graph
+    output = scenario.graph()
+    assert output.data == output.data  # a number, not NaN
+    if scenario.has_training:
+        training = scenario.training()
+        assert training.epochs > 0
+
+
+def test_print_at_the_end_shows_the_lectures_gradients(capsys):
+    status, out, _ = run(capsys, "expression", "--print")
+    assert status == 0
+    rows = {line.strip("│├└─ ").split()[0]: line for line in out.splitlines() if line.strip("│├└─ ")}
+    assert "data -8.0000  grad 1.0000" in rows["L"]
+    assert "data 2.0000  grad 6.0000" in rows["a"]
+    assert "data -3.0000  grad -4.0000" in rows["b"]
+    assert "data 10.0000  grad -2.0000" in rows["c"]
+    assert "data -2.0000  grad 4.0000" in rows["f"]
+    assert "position 7/7 (backward 3/3)" in out
+    assert "last step: a.grad += b · e.grad = -3.0 · -2.0 = 6.0" in out
+
+
+def test_print_at_the_start_shows_nothing_computed(capsys):
+    status, out, _ = run(capsys, "expression", "--print", "--steps", "0")
+    assert status == 0
+    assert "position 0/7 (start)" in out
+    assert "L  *  data ·  grad ·" in out
+    assert "a  data 2.0000  grad ·" in out
+
+
+def test_print_mid_pass_shows_the_forward_values_and_only_the_first_grads(capsys):
+    status, out, _ = run(capsys, "expression", "--print", "--steps", "5")
+    assert status == 0
+    assert "position 5/7 (backward 1/3)" in out
+    assert "L  *  data -8.0000  grad 1.0000 ✓" in out
+    assert "d  +  data 4.0000  grad -2.0000 ✓" in out
+    assert "e  *  data -6.0000  grad ·" in out
+    assert "last step: d.grad += f · L.grad = -2.0 · 1.0 = -2.0" in out
+
+
+def test_print_draws_a_shared_node_once_and_refers_to_it_elsewhere(capsys):
+    status, out, _ = run(capsys, "reuse", "--print")
+    assert status == 0
+    assert out.count("a  data -2.0000  grad -3.0000 ✓") == 1
+    assert out.count("↪ a (shared: drawn in full above)") == 1
+    assert out.count("b  data 3.0000  grad -8.0000 ✓") == 1
+
+
+def test_print_of_a_file_path(capsys, write_scenario):
+    path = write_scenario(
+        '''
+        """Two leaves."""
+        from engine import Value
+
+        def graph():
+            return Value(3.0, label="x") * Value(4.0, label="y")
+        '''
+    )
+    status, out, _ = run(capsys, str(path), "--print")
+    assert status == 0
+    assert out.splitlines()[0] == "Two leaves."
+    assert "x  data 3.0000  grad 4.0000 ✓" in out
+
+
+def test_headless_training_prints_one_line_per_epoch(capsys):
+    status, out, _ = run(capsys, "tiny_mlp", "--train", "--print")
+    assert status == 0
+    lines = out.splitlines()
+    assert len(lines) == 20
+    assert lines[0].startswith("epoch  1/20  loss 6.0054")
+    assert "accuracy" in lines[0]
+    assert lines[-1].startswith("epoch 20/20  loss 0.01778")
+    assert "accuracy 100.0%" in lines[-1]
+
+
+def test_headless_training_stops_on_a_nan_loss_with_the_epoch(capsys, write_scenario):
+    path = write_scenario(
+        '''
+        """Diverges."""
+        from engine.nn import MLP
+        from engine.train import Training
+
+        def training():
+            model = MLP(1, [4, 1], seed=1)
+            return Training(model, [[1.0], [2.0]], [1.0, -1.0], loss="sse", learning_rate=1e150, epochs=50)
+        '''
+    )
+    status, out, _ = run(capsys, str(path), "--train", "--print")
+    assert status == 1
+    assert "training stopped" in out
+    last = out.strip().splitlines()
+    assert "loss became" in last[-1] and "at epoch" in last[-1]
+    assert len(last) < 50
+
+
+# --- bad input: one line naming the user's file and line, exit status 2 ---------------------------
+
+
+def assert_one_line_error(err: str, *fragments: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("mgtui: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_missing_file(capsys, tmp_path):
+    status, _, err = run(capsys, str(tmp_path / "nope.py"))
+    assert status == 2
+    assert_one_line_error(err, "nope.py", "no such file")
+
+
+def test_unknown_bundled_name_lists_the_bundled_ones(capsys):
+    status, _, err = run(capsys, "nosuchscenario")
+    assert status == 2
+    assert_one_line_error(err, "nosuchscenario", "expression", "moons")
+
+
+def test_syntax_error_names_the_line(capsys, write_scenario):
+    path = write_scenario("from engine import Value\n\ndef graph(:\n    return Value(1.0)\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:3:", "syntax error")
+
+
+def test_exception_while_loading_names_the_users_line(capsys, write_scenario):
+    path = write_scenario("from engine import Value\nx = 1\ny = x / 0\n\ndef graph():\n    return Value(1.0)\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:3:", "ZeroDivisionError", "while loading")
+
+
+def test_exception_inside_graph_names_the_users_line_not_the_loaders(capsys, write_scenario):
+    path = write_scenario(
+        """
+        from engine import Value
+
+        def helper(a):
+            return a.log()
+
+        def graph():
+            a = Value(-1.0, label="a")
+            return helper(a)
+        """
+    )
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:4:", "ValueError", "log", "in graph()")
+    assert "mgtui/" not in err
+
+
+def test_no_entry_point(capsys, write_scenario):
+    path = write_scenario("x = 1\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, str(path), "neither graph() nor training()")
+
+
+def test_graph_returning_the_wrong_type(capsys, write_scenario):
+    path = write_scenario("def graph():\n    x = 6 * 7\n    return x\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:3:", "graph() returned int", "Value")
+
+
+def test_training_returning_the_wrong_type(capsys, write_scenario):
+    path = write_scenario("def training():\n    return {'epochs': 3}\n")
+    status, _, err = run(capsys, str(path), "--train", "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:2:", "training() returned dict", "Training")
+
+
+def test_invalid_training_setup_points_at_the_users_call(capsys, write_scenario):
+    path = write_scenario(
+        """
+        from engine.nn import MLP
+        from engine.train import Training
+
+        def training():
+            return Training(MLP(2, [1]), [[1.0, 2.0]], [1.0, -1.0], loss="mse", epochs=3)
+        """
+    )
+    status, _, err = run(capsys, str(path), "--train", "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:5:", "1 inputs but 2 targets")
+
+
+def test_train_on_a_scenario_without_training(capsys):
+    status, _, err = run(capsys, "expression", "--train", "--print")
+    assert status == 2
+    assert_one_line_error(err, "expression.py", "defines no training()")
+
+
+def test_steps_outside_the_timeline(capsys):
+    status, _, err = run(capsys, "expression", "--print", "--steps", "99")
+    assert status == 2
+    assert_one_line_error(err, "--steps 99", "0 to 7")
+
+
+def test_entry_point_with_arguments(capsys, write_scenario):
+    path = write_scenario("def graph(x):\n    return x\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:1:", "graph() must take no arguments")
+
+
+# --- the installed command, as a user runs it -------------------------------------------------------
+
+
+def test_piped_output_is_plain_text_and_exit_statuses_are_real():
+    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    ok = subprocess.run(
+        [sys.executable, "-m", "mgtui", "neuron", "--print"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert ok.returncode == 0
+    assert "\x1b[" not in ok.stdout
+    assert "x1  data 2.0000  grad -1.5000 ✓" in ok.stdout
+    assert "w1  data -3.0000  grad 1.0000 ✓" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "mgtui", "nosuch.py"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
