@@ -24,10 +24,13 @@ class MgtuiApp(App[int]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
     ]
 
-    def __init__(self, session: Session | None, start_in_training: bool = False) -> None:
+    def __init__(
+        self, session: Session | None, start_in_training: bool = False, autostart_training: bool = True
+    ) -> None:
         super().__init__()
         self.session = session
         self.start_in_training = start_in_training
+        self.autostart_training = autostart_training
 
     @property
     def has_training(self) -> bool:
@@ -59,7 +62,7 @@ class MgtuiApp(App[int]):
         if session.training is not None:
             from mgtui.screens.training import TrainingScreen
 
-            self.add_mode("training", lambda: TrainingScreen(session.trainer(), title))
+            self.add_mode("training", lambda: TrainingScreen(session.trainer(), title, self.autostart_training))
         self.switch_mode("training" if self.start_in_training and session.training else "graph")
 
     def action_help(self) -> None:

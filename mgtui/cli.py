@@ -70,7 +70,7 @@ def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
     from mgtui.headless import print_graph, print_training
     from mgtui.session import Session
 
-    session = Session.open(scenario, need_training=args.train)
+    session = Session.open(scenario, need_training=args.train, position=args.steps)
     console = Console(highlight=False)
     if args.train:
         if args.steps is not None:

@@ -7,6 +7,7 @@ error, an exception in the user's code, no entry point, a wrong return type — 
 
 from __future__ import annotations
 
+import ast
 import sys
 import traceback
 import types
@@ -74,7 +75,18 @@ class Scenario:
             raise ScenarioError(_describe_exception(error, self.path, f"in {function.__name__}()")) from None
 
     def _where(self, function: Callable) -> str:
-        return f"{self.path}:{function.__code__.co_firstlineno}"
+        """Where `function` returns: its only ``return`` line, else the ``def`` line."""
+        line = function.__code__.co_firstlineno
+        try:
+            tree = ast.parse(self.path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return f"{self.path}:{line}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.lineno == line:
+                returns = [n.lineno for n in ast.walk(node) if isinstance(n, ast.Return)]
+                if len(returns) == 1:
+                    line = returns[0]
+        return f"{self.path}:{line}"
 
 
 def load(path: str | Path) -> Scenario:

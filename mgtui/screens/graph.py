@@ -52,8 +52,8 @@ class GraphScreen(Screen):
         Binding("t", "training", "Training", id="view.training"),
     ]
 
-    follow: reactive[bool] = reactive(True)
-    playing: reactive[bool] = reactive(False)
+    follow: reactive[bool] = reactive(True, init=False)  # the tree moves to each step's node
+    playing: reactive[bool] = reactive(False, init=False)
 
     def __init__(self, timeline: Timeline, title: str, position: int = 0, opened_from_training: bool = False) -> None:
         super().__init__()
@@ -77,9 +77,9 @@ class GraphScreen(Screen):
         self.status = self.query_one(StatusBar)
         self.graph_tree = self.query_one(GraphTree)
         self.graph_tree.border_title = "graph: name  op  data  grad"
-        self.graph_tree.border_subtitle = f"{len(self.cursor.timeline.nodes):,} nodes"
         self.topo_list = self.query_one(TopoList)
         self.topo_list.border_title = "topological order"
+        self.watch_follow(self.follow)
         self.step_panel = self.query_one(StepPanel)
         self.cursor.observe(self._cursor_moved)
         self.cursor.seek(self.start_position)
@@ -103,7 +103,7 @@ class GraphScreen(Screen):
             touched = {moved.node, *moved.operands}
         self.graph_tree.show_step(touched, full=full)
         self.topo_list.show_step(touched, full=full)
-        self.step_panel.show(cursor, self.follow, self.note)
+        self.step_panel.show(cursor, self.note)
         if self.follow:
             step = cursor.last_step or cursor.next_step
             if step is not None:
@@ -120,8 +120,8 @@ class GraphScreen(Screen):
         self.graph_tree.focus()
 
     def watch_follow(self, follow: bool) -> None:
-        if self.is_mounted:
-            self.step_panel.show(self.cursor, follow, self.note)
+        nodes = f"{len(self.cursor.timeline.nodes):,} nodes"
+        self.graph_tree.border_subtitle = nodes if follow else f"not following the steps (f: follow) · {nodes}"
 
     # --- stepping --------------------------------------------------------------------------------
 
@@ -195,8 +195,7 @@ class GraphScreen(Screen):
 
     def _say(self, note: str) -> None:
         self.note = note
-        if self.is_mounted:
-            self.step_panel.show(self.cursor, self.follow, self.note)
+        self.step_panel.show(self.cursor, self.note)
 
     # --- inspecting nodes ------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -84,7 +85,7 @@ class TrainingScreen(Screen):
         self.chart.border_title = "loss"
         if self.two_d:
             self.boundary = self.query_one(BoundaryMap)
-            self.boundary.border_title = "decision boundary (● +1  ○ −1  × wrong)"
+            self.boundary.border_title = "boundary: ● +1  ○ −1  × wrong"
             self.boundary.monochrome = self.app.no_color
         else:
             self.predictions = self.query_one("#predictions", Static)
@@ -209,7 +210,7 @@ class TrainingScreen(Screen):
         timeline = Timeline(output)
         epoch = max(self.trainer.epoch - 1, 0)
         which = "batch" if sample is None else f"sample {sample}"
-        title = f"{self.scenario_title} — epoch {epoch + 1} loss ({which})"
+        title = f"epoch {epoch + 1} loss ({which}) · {self.scenario_title}"
         self.app.call_from_thread(self._push_graph, timeline, title)
 
     def _push_graph(self, timeline: Timeline, title: str) -> None:
@@ -253,12 +254,12 @@ class TrainingScreen(Screen):
         else:
             self.predictions.update(self._predictions_table(history), layout=False)
 
-    def _stats_table(self, history) -> Table:
+    def _stats_table(self, history) -> RenderableType:
         trainer = self.trainer
         last = history[-1] if history else None
         table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(no_wrap=True)
+        table.add_column(style="bold", no_wrap=True, min_width=9)
+        table.add_column(no_wrap=True, overflow="ellipsis")
         table.add_row("epoch", f"{trainer.epoch} of {trainer.training.epochs}")
         table.add_row("loss", "—" if last is None else f"{last.loss:.6g} ({trainer.training.loss_name})")
         table.add_row("accuracy", "—" if last is None else f"{last.accuracy * 100:.1f}%")
@@ -269,12 +270,10 @@ class TrainingScreen(Screen):
         which = "batch" if self.sample is None else f"sample {self.sample}"
         table.add_row("i opens", f"{which} (s: change)")
         if trainer.diverged is not None:
-            table.add_row(
-                Text("stopped", style="bold red"),
-                Text(f"loss {trainer.diverged.loss} at epoch {trainer.diverged.epoch + 1}; r restarts", style="red"),
-            )
-        elif self.note:
-            table.add_row("", Text(self.note, style="italic"))
+            stopped = f"stopped at epoch {trainer.diverged.epoch + 1}: the loss is {trainer.diverged.loss}"
+            return Group(table, Text(stopped, style="bold red"), Text("r restarts from the start", style="red"))
+        if self.note:
+            return Group(table, Text(self.note, style="italic"))
         return table
 
     def _predictions_table(self, history) -> Table:
@@ -289,7 +288,7 @@ class TrainingScreen(Screen):
             if score is None:
                 table.add_row(str(i), f"{target:.3g}", "—", "")
             else:
-                table.add_row(str(i), f"{target:.3g}", f"{score:.4f}", "✓" if (target > 0) == (score > 0) else "✗")
+                table.add_row(str(i), f"{target:.3g}", f"{score:.4g}", "✓" if (target > 0) == (score > 0) else "✗")
         return table
 
     @work(thread=True, exclusive=True, group="boundary")

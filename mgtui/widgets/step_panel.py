@@ -17,11 +17,11 @@ from mgtui import present
 class StepPanel(Static):
     """Explains the step that led to the cursor's position (or what comes first, at the start)."""
 
-    def show(self, cursor: Cursor, follow: bool, note: str = "") -> None:
-        self.update(explain(cursor, follow, note), layout=False)
+    def show(self, cursor: Cursor, note: str = "") -> None:
+        self.update(explain(cursor, note), layout=False)
 
 
-def explain(cursor: Cursor, follow: bool = True, note: str = "") -> RenderableType:
+def explain(cursor: Cursor, note: str = "") -> RenderableType:
     timeline = cursor.timeline
     parts: list[RenderableType] = []
     step = cursor.last_step
@@ -33,12 +33,8 @@ def explain(cursor: Cursor, follow: bool = True, note: str = "") -> RenderableTy
     else:
         parts.append(heading(cursor, step, timeline))
         parts.append(equations(step, timeline))
-        if cursor.at_end:
-            parts.append(Text("end of the pass: every grad is final. p steps back, r restarts.", style="dim"))
     if note:
         parts.append(Text(note, style="italic"))
-    if not follow:
-        parts.append(Text("the tree is not following the steps (f: follow again)", style="dim italic"))
     return Group(*parts)
 
 
@@ -52,23 +48,25 @@ def heading(cursor: Cursor, step: Step, timeline: Timeline) -> Text:
         text.append(": the backward pass starts at the output", style="dim")
     else:
         text.append(f": passes its grad {format_number(step.value)} to each operand", style="dim")
+    if cursor.at_end:
+        text.append(" — pass complete", style="bold green")
     return text
 
 
 def equations(step: Step, timeline: Timeline) -> Text:
-    """One line per equation; backward lines end with the operand's grad before → after."""
+    """One line per equation; under each backward one, the operand's grad before → after."""
     if not step.contributions:
         return Text("\n".join(step.text))
     text = Text()
     for line, contribution in zip(step.text, step.contributions):
         name = timeline.name(contribution.operand)
         before = "0" if contribution.before is None else format_number(contribution.before)
-        text.append(line)
-        text.append(f"   {name}.grad {before} → {format_number(contribution.after)}", style="bold")
+        text.append(line + "\n")
+        text.append(f"    {name}.grad: {before} → {format_number(contribution.after)}", style="bold")
         if contribution.before is not None:
-            text.append(" +=", style="bold yellow")
+            text.append("  (+= adds to what it had)", style="yellow")
         if contribution.final:
-            text.append(f" {present.FINAL}", style="green")
+            text.append(f"  {present.FINAL} final", style="green")
         text.append("\n")
     text.rstrip()
     return text
