@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from numbers import Real
 
-from engine.ops import ADD, EXP, LOG, MUL, RELU, SIGMOID, TANH, Op, op_named, power
+from engine.ops import ADD, EXP, LEAF, LOG, MUL, RELU, SIGMOID, TANH, Op, op_named, power
 
 Number = int | float
 
@@ -23,7 +23,7 @@ Number = int | float
 class Value:
     """Stores a single scalar value, its gradient, and how it was computed."""
 
-    __slots__ = ("data", "grad", "_a", "_b", "_op", "label")
+    __slots__ = ("data", "grad", "_a", "_b", "_op", "label", "_visit")
 
     def __init__(
         self,
@@ -37,6 +37,7 @@ class Value:
         self._op: Op = op_named(_op)
         self._a, self._b = _operand_slots(tuple(_children), self._op)
         self.label = label
+        self._visit: object = None  # topological_order's mark (see there)
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -48,11 +49,11 @@ class Value:
     # --- arithmetic ----------------------------------------------------------------------------
 
     def __add__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _result(other, None, None, LEAF)
         return _result(self.data + other.data, self, other, ADD)
 
     def __mul__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _result(other, None, None, LEAF)
         return _result(self.data * other.data, self, other, MUL)
 
     def __pow__(self, exponent: Number) -> Value:
@@ -133,8 +134,8 @@ class Value:
 _new = object.__new__
 
 
-def _result(data: Number, a: Value, b: Value | None, op: Op) -> Value:
-    """A node computed by `op` (the fast path of `Value(data, (a, b), op)` for the operators)."""
+def _result(data: Number, a: Value | None, b: Value | None, op: Op) -> Value:
+    """The fast path of `Value(data, (a, b), op)` for the operators (and their constants)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -142,6 +143,7 @@ def _result(data: Number, a: Value, b: Value | None, op: Op) -> Value:
     out._b = b
     out._op = op
     out.label = ""
+    out._visit = None
     return out
 
 
@@ -161,24 +163,27 @@ def topological_order(root: Value) -> list[Value]:
     """Every node `root` depends on, operands before the nodes that use them, `root` last.
 
     The same order as micrograd's recursive `build_topo` (depth first, operands in operand order),
-    built with an explicit stack so that a graph a million nodes deep needs no recursion.
+    built with an explicit stack so that a graph a million nodes deep needs no recursion. Each walk
+    marks the nodes it reaches with tokens of its own instead of keeping sets of them: half the
+    time, and no set of a million entries. (So two walks over one graph must not run at once.)
     """
+    entered, placed = object(), object()  # this walk's marks: operands pushed / node in `order`
     order: list[Value] = []
-    entered: set[Value] = set()  # reached: its operands are on the stack or placed
-    placed: set[Value] = set()  # in `order` already
     stack = [root]
     while stack:
         node = stack[-1]
-        if node not in entered:  # first visit: push the operands, the first operand on top
-            entered.add(node)
-            a, b = node._a, node._b
-            if b is not None and b not in entered:
-                stack.append(b)
-            if a is not None and a not in entered:
-                stack.append(a)
-        else:  # back from its operands (or a second entry of a node placed already)
+        visit = node._visit
+        if visit is entered:  # back from its operands
             stack.pop()
-            if node not in placed:
-                placed.add(node)
-                order.append(node)
+            node._visit = placed
+            order.append(node)
+        elif visit is placed:  # a second entry of a node placed already
+            stack.pop()
+        else:  # first visit: push the operands, the first operand on top
+            node._visit = entered
+            a, b = node._a, node._b
+            if b is not None and b._visit is not entered and b._visit is not placed:
+                stack.append(b)
+            if a is not None and a._visit is not entered and a._visit is not placed:
+                stack.append(a)
     return order
