@@ -31,25 +31,82 @@ class GraphScreen(Screen):
     """The computation graph as a tree, the topological order, and the current step explained."""
 
     BINDINGS = [
-        Binding("n", "next", "Next", id="step.next"),
-        Binding("p", "previous", "Prev", id="step.previous"),
-        Binding("space", "play", "Play", id="step.play", priority=True),
-        Binding("e", "end", "End", id="step.end"),
-        Binding("r", "start", "Reset", id="step.start"),
-        Binding("right_square_bracket", "next_phase", "Next phase", show=False, key_display="]", id="step.next_phase"),
+        Binding("n", "next", "Next", id="step.next", tooltip="Next step of the pass"),
         Binding(
-            "left_square_bracket", "previous_phase", "Prev phase", show=False, key_display="[", id="step.previous_phase"
+            "p",
+            "previous",
+            "Prev",
+            id="step.previous",
+            tooltip="Previous step: undoes the last one, every number restored exactly",
         ),
-        Binding("plus,equals_sign", "faster", "Faster", show=False, key_display="+", id="play.faster"),
-        Binding("minus", "slower", "Slower", show=False, key_display="-", id="play.slower"),
-        Binding("full_stop", "next_touching", "Next step of node", show=False, key_display=".", id="step.touching"),
+        Binding("space", "play", "Play", id="step.play", priority=True, tooltip="Autoplay on/off"),
+        Binding("e", "end", "End", id="step.end", tooltip="To the end of the pass"),
+        Binding("r", "start", "Reset", id="step.start", tooltip="Reset to the start"),
+        Binding(
+            "right_square_bracket",
+            "next_phase",
+            "Next phase",
+            show=False,
+            key_display="]",
+            id="step.next_phase",
+            tooltip="Next phase: start → all values computed → all grads computed",
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_phase",
+            "Prev phase",
+            show=False,
+            key_display="[",
+            id="step.previous_phase",
+            tooltip="Previous phase",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "Faster",
+            show=False,
+            key_display="+",
+            id="play.faster",
+            tooltip="Autoplay faster (×2)",
+        ),
+        Binding(
+            "minus", "slower", "Slower", show=False, key_display="-", id="play.slower", tooltip="Autoplay slower (÷2)"
+        ),
+        Binding(
+            "full_stop",
+            "next_touching",
+            "Next step of node",
+            show=False,
+            key_display=".",
+            id="step.touching",
+            tooltip="To the next step that involves the node under the tree's cursor",
+        ),
         Binding(
             "comma", "previous_touching", "Prev step of node", show=False, key_display=",", id="step.back_touching"
         ),
-        Binding("c", "check", "Check grad", show=False, id="node.check"),
-        Binding("slash", "find", "Find", show=False, key_display="/", id="node.find"),
-        Binding("f", "follow", "Follow steps", show=False, id="tree.follow"),
-        Binding("t", "training", "Training", id="view.training"),
+        Binding(
+            "c",
+            "check",
+            "Check grad",
+            show=False,
+            id="node.check",
+            tooltip="Check the selected node's grad numerically: (L(x+h) − L(x))/h",
+        ),
+        Binding(
+            "slash",
+            "find",
+            "Find",
+            show=False,
+            key_display="/",
+            id="node.find",
+            tooltip="Find a node by label (or #id)",
+        ),
+        Binding(
+            "f", "follow", "Follow steps", show=False, id="tree.follow", tooltip="Make the tree follow the steps again"
+        ),
+        Binding(
+            "t", "training", "Training", id="view.training", tooltip="The training view (scenarios with training())"
+        ),
     ]
 
     follow: reactive[bool] = reactive(True, init=False)  # the tree moves to each step's node

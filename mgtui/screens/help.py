@@ -3,51 +3,61 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-TREE_KEYS = (
-    ("↑ ↓", "move in the tree (stops following the steps)"),
-    ("enter", "expand/collapse; on a ↪ reference: go to the node in full"),
-    ("shift+← ", "go to the parent row"),
-    ("u", "re-root the view higher up (after ⤵ deeper)"),
-    ("tab", "next panel"),
+TREE_NOTES = (
+    ("enter", "on a ↪ reference: go to the node drawn in full; on a ⤵ row: open the deeper part"),
+    ("", "moving in the tree stops it following the steps; f follows again"),
 )
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,q,question_mark", "close", "Close"),
-    ]
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def __init__(self, screen: Screen) -> None:
         super().__init__()
         self.below = screen
 
-    def _keys_of(self, screen: Screen) -> Table:
-        table = Table(title="Keys", expand=True, show_edge=False)
-        table.add_column("key", style="bold", no_wrap=True)
-        table.add_column("what it does")
-        seen = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            keys = [k for k, a in screen.active_bindings.items() if a.binding.action == binding.action]
-            display = " ".join(self.app.get_key_display(screen.active_bindings[k].binding) for k in keys)
-            table.add_row(display, binding.description + ("" if active.enabled else " (not here)"))
-        for key, what in TREE_KEYS:
-            table.add_row(key, what)
-        return table
-
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
-            yield Static(self._keys_of(self.below))
-            yield Static("escape, q or ? closes this", classes="dim")
+            yield Static(self.keys_table())
+            yield Static(Text("escape, q or ? closes this", style="dim"))
+
+    def keys_table(self) -> Table:
+        """The keys in three groups: this view's, the app's, then the focused panel's own."""
+        screen, app = self.below, self.app
+        table = Table(title="Keys", expand=True, show_edge=False, show_header=False)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("what it does")
+        groups: dict[str, list[tuple[str, str]]] = {"this view": [], "everywhere": [], "the focused panel": []}
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or (binding.action, active.node) in seen:
+                continue
+            seen.add((binding.action, active.node))
+            keys = [k for k, a in screen.active_bindings.items() if a.binding.action == binding.action]
+            display = " ".join(dict.fromkeys(app.get_key_display(screen.active_bindings[k].binding) for k in keys))
+            what = (binding.tooltip or binding.description) + ("" if active.enabled else " (not available here)")
+            group = "the focused panel"
+            if active.node is screen:
+                group = "this view"
+            elif active.node is app:
+                group = "everywhere"
+            groups[group].append((display, what))
+        if screen.focused is not None and screen.focused.id == "graph-tree":
+            groups["the focused panel"].extend(TREE_NOTES)
+        for title, rows in groups.items():
+            if rows:
+                table.add_row(Text(title, style="bold underline"), "")
+                for display, what in rows:
+                    table.add_row(display, what)
+        return table
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -37,16 +37,52 @@ BOUNDARY_EVERY = 1.0  # seconds between decision-boundary recomputations while t
 
 class TrainingScreen(Screen):
     BINDINGS = [
-        Binding("space", "toggle_run", "Run/pause", id="train.run", priority=True),
-        Binding("n", "one_epoch", "One epoch", id="train.epoch"),
-        Binding("r", "restart", "Restart", id="train.restart"),
-        Binding("plus,equals_sign", "rate(2.0)", "lr ×2", key_display="+", id="train.faster"),
-        Binding("minus", "rate(0.5)", "lr ÷2", key_display="-", id="train.slower"),
-        Binding("i", "inspect", "Inspect graph", id="train.inspect"),
-        Binding("s", "choose_sample(1)", "Next sample", show=False, id="train.sample"),
-        Binding("S", "choose_sample(-1)", "Prev sample", show=False, id="train.sample_back"),
-        Binding("l", "log_scale", "Log scale", show=False, id="train.log"),
-        Binding("g", "graph", "Graph", id="view.graph"),
+        Binding("space", "toggle_run", "Run/pause", id="train.run", priority=True, tooltip="Run or pause training"),
+        Binding("n", "one_epoch", "One epoch", id="train.epoch", tooltip="Run one epoch (while paused)"),
+        Binding("r", "restart", "Restart", id="train.restart", tooltip="Restart from the same initial weights"),
+        Binding(
+            "plus,equals_sign",
+            "rate(2.0)",
+            "lr ×2",
+            key_display="+",
+            id="train.faster",
+            tooltip="Double the learning rate (while paused)",
+        ),
+        Binding(
+            "minus",
+            "rate(0.5)",
+            "lr ÷2",
+            key_display="-",
+            id="train.slower",
+            tooltip="Halve the learning rate (while paused)",
+        ),
+        Binding(
+            "i",
+            "inspect",
+            "Inspect graph",
+            id="train.inspect",
+            tooltip="Open the last epoch's loss graph in the graph view (t comes back)",
+        ),
+        Binding(
+            "s",
+            "choose_sample(1)",
+            "Next sample",
+            show=False,
+            id="train.sample",
+            tooltip="Choose the sample whose loss i opens (or the whole batch)",
+        ),
+        Binding(
+            "S",
+            "choose_sample(-1)",
+            "Prev sample",
+            show=False,
+            id="train.sample_back",
+            tooltip="Choose the previous sample for i",
+        ),
+        Binding(
+            "l", "log_scale", "Log scale", show=False, id="train.log", tooltip="Loss curve on a log scale, or back"
+        ),
+        Binding("g", "graph", "Graph", id="view.graph", tooltip="The scenario's graph view"),
     ]
 
     running: reactive[bool] = reactive(False)
