@@ -52,14 +52,19 @@ class Neuron(Module):
         self.b = Value(rng.uniform(-1, 1) if activation != "relu" else 0.0, label="b")
         self.nonlin = nonlin
         self.activation = activation
+        self.name = ""  # "L1.n3." inside an MLP: labels its weights and the nodes it computes
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act.label = f"{self.name}act"  # w·x + b, before the nonlinearity
         if not self.nonlin:
             return act
         if self.activation == "relu":
-            return act.relu()
-        return act.tanh() if self.activation == "tanh" else act.sigmoid()
+            out = act.relu()
+        else:
+            out = act.tanh() if self.activation == "tanh" else act.sigmoid()
+        out.label = f"{self.name}out"
+        return out
 
     def predict(self, x: Sequence[float]) -> float:
         """The same number as ``self(x).data``, computed on plain floats without building a graph."""
@@ -76,6 +81,7 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def _name(self, prefix: str) -> None:
+        self.name = prefix
         for i, w in enumerate(self.w):
             w.label = f"{prefix}w{i}"
         self.b.label = f"{prefix}b"

@@ -179,6 +179,8 @@ class Trainer:
         scores = [model(x) for x in inputs]
         if not all(isinstance(s, Value) for s in scores):
             raise TypeError("the model must output one Value per sample (make its last layer one neuron)")
+        for s, score in zip(indices, scores):
+            score.label = f"score{s}"
         targets = [training.targets[s] for s in indices]
         loss = training.loss_fn(scores, targets, model)
         if not isinstance(loss, Value):
