@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from mgtui.scenario import ScenarioError, load
 from mgtui.screens.graph import GraphScreen
@@ -27,10 +29,13 @@ class MgtuiApp(App[int]):
     def __init__(
         self, session: Session | None, start_in_training: bool = False, autostart_training: bool = True
     ) -> None:
-        super().__init__()
         self.session = session
         self.start_in_training = start_in_training
         self.autostart_training = autostart_training
+        if session is not None:  # open straight into the scenario's first screen, no empty one first
+            self.MODES = self._modes_for(session)
+            self.DEFAULT_MODE = self._first_mode(session)
+        super().__init__()
 
     @property
     def has_training(self) -> bool:
@@ -39,8 +44,6 @@ class MgtuiApp(App[int]):
     def on_mount(self) -> None:
         if self.session is None:
             self.push_screen(PickerScreen(), self._picked)
-        else:
-            self._open(self.session)
 
     def _picked(self, path: Path | None) -> None:
         if path is None:
@@ -53,17 +56,24 @@ class MgtuiApp(App[int]):
             self.push_screen(PickerScreen(), self._picked)
             return
         self.session = session
-        self._open(session)
+        for mode, screen in self._modes_for(session).items():
+            self.add_mode(mode, screen)
+        self.switch_mode(self._first_mode(session))
 
-    def _open(self, session: Session) -> None:
+    def _modes_for(self, session: Session) -> dict[str, Callable[[], Screen]]:
+        """The graph view, and the training view for scenarios that train."""
         title = session.scenario.title
-        position = session.position or 0
-        self.add_mode("graph", lambda: GraphScreen(session.timeline, title, position))
+        modes: dict[str, Callable[[], Screen]] = {
+            "graph": lambda: GraphScreen(session.timeline, title, session.position or 0)
+        }
         if session.training is not None:
             from mgtui.screens.training import TrainingScreen
 
-            self.add_mode("training", lambda: TrainingScreen(session.trainer(), title, self.autostart_training))
-        self.switch_mode("training" if self.start_in_training and session.training else "graph")
+            modes["training"] = lambda: TrainingScreen(session.trainer(), title, self.autostart_training)
+        return modes
+
+    def _first_mode(self, session: Session) -> str:
+        return "training" if self.start_in_training and session.training is not None else "graph"
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

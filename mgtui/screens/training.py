@@ -118,7 +118,6 @@ class TrainingScreen(Screen):
         self.status = self.query_one(StatusBar)
         self.stats = self.query_one("#train-stats", Static)
         self.chart = self.query_one(LossChart)
-        self.chart.border_title = "loss"
         if self.two_d:
             self.boundary = self.query_one(BoundaryMap)
             self.boundary.border_title = "boundary: ● +1  ○ −1  × wrong"

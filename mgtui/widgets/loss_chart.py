@@ -38,7 +38,7 @@ class LossChart(PlotWidget):
         if log_scale != self.log_scale:
             self.log_scale = log_scale
             self.set_y_formatter(_PowersOfTen() if log_scale else NumericAxisFormatter())
-        self.set_ylabel("loss (log)" if log_scale else "loss")
+        self.border_title = "loss per epoch (log scale: l)" if log_scale else "loss per epoch (l: log scale)"
         self.set_xlimits(0, max(epochs, 1))
         finite = [(i, y) for i, y in enumerate(losses) if math.isfinite(y) and (y > 0 or not log_scale)]
         if not finite:
