@@ -11,8 +11,6 @@ from textual.screen import Screen
 
 from mgtui.scenario import ScenarioError, load
 from mgtui.screens.graph import GraphScreen
-from mgtui.screens.help import HelpScreen
-from mgtui.screens.picker import PickerScreen
 from mgtui.session import Session
 
 
@@ -43,6 +41,8 @@ class MgtuiApp(App[int]):
 
     def on_mount(self) -> None:
         if self.session is None:
+            from mgtui.screens.picker import PickerScreen
+
             self.push_screen(PickerScreen(), self._picked)
 
     def _picked(self, path: Path | None) -> None:
@@ -52,6 +52,8 @@ class MgtuiApp(App[int]):
         try:
             session = Session.open(load(path))
         except ScenarioError as error:
+            from mgtui.screens.picker import PickerScreen
+
             self.notify(str(error), title="Cannot open this scenario", severity="error")
             self.push_screen(PickerScreen(), self._picked)
             return
@@ -76,5 +78,7 @@ class MgtuiApp(App[int]):
         return "training" if self.start_in_training and session.training is not None else "graph"
 
     def action_help(self) -> None:
+        from mgtui.screens.help import HelpScreen  # imported on first use: start-up time counts
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))

@@ -14,12 +14,11 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from engine.stepping import Cursor, Timeline
 from mgtui import present
-from mgtui.screens.find import FindScreen
 from mgtui.widgets.graph_tree import GraphTree
+from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.status_bar import StatusBar
 from mgtui.widgets.step_panel import StepPanel
 from mgtui.widgets.topo_list import TopoList
@@ -128,7 +127,7 @@ class GraphScreen(Screen):
             yield GraphTree(self.cursor, id="graph-tree")
             yield TopoList(self.cursor, id="topo-list")
         yield StepPanel(id="step-panel")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
@@ -286,6 +285,8 @@ class GraphScreen(Screen):
         )
 
     def action_find(self) -> None:
+        from mgtui.screens.find import FindScreen  # Input is costly to import; start-up time counts
+
         timeline = self.cursor.timeline
         self.app.push_screen(FindScreen(timeline), self._found)
 

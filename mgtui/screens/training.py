@@ -21,13 +21,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from engine.nn import MLP
 from engine.stepping import Timeline
 from engine.train import Trainer, TrainingDiverged
 from mgtui.widgets.boundary import BoundaryMap, data_bounds, grid_scores
+from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.loss_chart import LossChart
 from mgtui.widgets.status_bar import StatusBar
 
@@ -37,8 +38,8 @@ BOUNDARY_EVERY = 1.0  # seconds between decision-boundary recomputations while t
 
 class TrainingScreen(Screen):
     BINDINGS = [
-        Binding("space", "toggle_run", "Run/pause", id="train.run", priority=True, tooltip="Run or pause training"),
-        Binding("n", "one_epoch", "One epoch", id="train.epoch", tooltip="Run one epoch (while paused)"),
+        Binding("space", "toggle_run", "Run", id="train.run", priority=True, tooltip="Run or pause training"),
+        Binding("n", "one_epoch", "Epoch", id="train.epoch", tooltip="Run one epoch (while paused)"),
         Binding("r", "restart", "Restart", id="train.restart", tooltip="Restart from the same initial weights"),
         Binding(
             "plus,equals_sign",
@@ -112,7 +113,7 @@ class TrainingScreen(Screen):
             else:
                 with VerticalScroll(id="predictions-box"):
                     yield Static(id="predictions")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
