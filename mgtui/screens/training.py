@@ -44,7 +44,7 @@ class TrainingScreen(Screen):
         Binding(
             "plus,equals_sign",
             "rate(2.0)",
-            "lr ×2",
+            "lr×2",
             key_display="+",
             id="train.faster",
             tooltip="Double the learning rate (while paused)",
@@ -52,7 +52,7 @@ class TrainingScreen(Screen):
         Binding(
             "minus",
             "rate(0.5)",
-            "lr ÷2",
+            "lr÷2",
             key_display="-",
             id="train.slower",
             tooltip="Halve the learning rate (while paused)",
@@ -60,7 +60,7 @@ class TrainingScreen(Screen):
         Binding(
             "i",
             "inspect",
-            "Inspect graph",
+            "Inspect",
             id="train.inspect",
             tooltip="Open the last epoch's loss graph in the graph view (t comes back)",
         ),
