@@ -36,6 +36,9 @@ REDRAW_EVERY = 0.25  # seconds between repaints while training runs
 BOUNDARY_EVERY = 1.0  # seconds between decision-boundary recomputations while training runs
 
 
+LEARNING_RATE = Binding.Group("lr ×÷2")
+
+
 class TrainingScreen(Screen):
     BINDINGS = [
         Binding("space", "toggle_run", "Run", id="train.run", priority=True, tooltip="Run or pause training"),
@@ -46,6 +49,7 @@ class TrainingScreen(Screen):
             "rate(2.0)",
             "lr×2",
             key_display="+",
+            group=LEARNING_RATE,
             id="train.faster",
             tooltip="Double the learning rate (while paused)",
         ),
@@ -54,6 +58,7 @@ class TrainingScreen(Screen):
             "rate(0.5)",
             "lr÷2",
             key_display="-",
+            group=LEARNING_RATE,
             id="train.slower",
             tooltip="Halve the learning rate (while paused)",
         ),

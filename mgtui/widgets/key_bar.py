@@ -24,14 +24,23 @@ class KeyBar(Static):
             self.show_keys()
 
     def show_keys(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        seen: set[str] = set()
+        """One entry per action; bindings in a group share one: ``+/- lr ×2 ÷2``."""
+        entries: dict[object, tuple[list[str], str, bool]] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not binding.show or binding.action in seen:
+            if not binding.show:
                 continue
-            seen.add(binding.action)
-            style = "" if active.enabled else "dim"
-            text.append(self.app.get_key_display(binding), style=f"bold {style}".strip())
-            text.append(f" {binding.description}  ", style=style)
-        self.update(text.rstrip() or text, layout=False)
+            entry = binding.group or binding.action
+            keys, _, _ = entries.setdefault(entry, ([], binding.group.description if binding.group else "", True))
+            key = self.app.get_key_display(binding)
+            if key not in keys:
+                keys.append(key)
+            description = entries[entry][1] or binding.description
+            entries[entry] = (keys, description, entries[entry][2] and active.enabled)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for keys, description, enabled in entries.values():
+            style = "" if enabled else "dim"
+            text.append("/".join(keys), style=f"bold {style}".strip())
+            text.append(f" {description}  ", style=style)
+        text.rstrip()
+        self.update(text, layout=False)
