@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class MgtuiApp(App[int]):
         return self.session is not None and self.session.training is not None
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._freeze_long_lived_objects)
         if self.session is None:
             from mgtui.screens.picker import PickerScreen
 
@@ -61,6 +63,13 @@ class MgtuiApp(App[int]):
         for mode, screen in self._modes_for(session).items():
             self.add_mode(mode, screen)
         self.switch_mode(self._first_mode(session))
+
+    def _freeze_long_lived_objects(self) -> None:
+        """Hide what lives as long as the app (widgets, styles, the recorded timeline) from the
+        cycle collector. Training allocates some 130,000 short-lived nodes per epoch, and every
+        full collection would otherwise walk these too: measured, training in the view took
+        1.3–1.5× its headless time, and 1.0× with them frozen."""
+        gc.freeze()
 
     def _modes_for(self, session: Session) -> dict[str, Callable[[], Screen]]:
         """The graph view, and the training view for scenarios that train."""

@@ -32,8 +32,8 @@ from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.loss_chart import LossChart
 from mgtui.widgets.status_bar import StatusBar
 
-REDRAW_EVERY = 0.25  # seconds between repaints while training runs
-BOUNDARY_EVERY = 1.0  # seconds between decision-boundary recomputations while training runs
+REDRAW_EVERY = 0.5  # seconds between repaints while training runs
+BOUNDARY_EVERY = 2.0  # seconds between decision-boundary recomputations while training runs
 
 
 LEARNING_RATE = Binding.Group("lr ×÷2")
@@ -103,6 +103,8 @@ class TrainingScreen(Screen):
         self.note = ""
         self._painted_epoch = -1
         self._boundary_at = 0.0
+        self._boundary_epoch = -1
+        self._boundary_size = None
         self._open_graph_when_paused = False
         training = trainer.training
         self.two_d = isinstance(training.model, MLP) and all(len(x) == 2 for x in training.inputs)
@@ -210,7 +212,7 @@ class TrainingScreen(Screen):
         while self._busy:
             await asyncio.sleep(0.01)
         self.trainer.restart()
-        self._painted_epoch = -1
+        self._painted_epoch = self._boundary_epoch = -1
         self._say("restarted from the same initial weights")
         self.paint(force=True)
         if resume:
@@ -288,10 +290,7 @@ class TrainingScreen(Screen):
         self.stats.update(self._stats_table(history), layout=False)
         self.chart.show([r.loss for r in history], epochs, self.log_scale)
         if self.two_d:
-            now = time.monotonic()
-            if force or now - self._boundary_at >= BOUNDARY_EVERY:
-                self._boundary_at = now
-                self._compute_boundary(trainer.training.model.predictor())
+            self._refresh_boundary()
         else:
             self.predictions.update(self._predictions_table(history), layout=False)
 
@@ -343,6 +342,18 @@ class TrainingScreen(Screen):
         scores = grid_scores(predict, bounds, size)
         point_scores = [predict(x) for x in inputs]
         self.app.call_from_thread(self.boundary.show, scores, bounds, point_scores)
+
+    def _refresh_boundary(self) -> None:
+        """Rescore the map when the weights (or the size) changed: at once while paused, at most
+        every BOUNDARY_EVERY seconds while training runs (each map is ~25 ms of Python)."""
+        epoch = self.trainer.epoch
+        now = time.monotonic()
+        if epoch == self._boundary_epoch and self.boundary.size == self._boundary_size:
+            return
+        if self.running and now - self._boundary_at < BOUNDARY_EVERY:
+            return
+        self._boundary_at, self._boundary_epoch, self._boundary_size = now, epoch, self.boundary.size
+        self._compute_boundary(self.trainer.training.model.predictor())
 
     def on_resize(self) -> None:
         self.paint(force=True)
