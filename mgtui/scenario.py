@@ -144,7 +144,8 @@ def _title_and_description(doc: str | None, path: Path) -> tuple[str, str]:
     if not doc or not doc.strip():
         return path.stem.replace("_", " "), ""
     lines = doc.strip().splitlines()
-    return lines[0].strip(), "\n".join(lines[1:]).strip()
+    paragraphs = "\n".join(line.strip() for line in lines[1:]).strip().split("\n\n")
+    return lines[0].strip(), "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)  # unwrapped
 
 
 def _describe_exception(error: BaseException, path: Path, context: str) -> str:

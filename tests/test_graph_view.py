@@ -335,3 +335,19 @@ def test_snapshot_first_screen(snap_compare):
 
 def test_snapshot_mid_backward(snap_compare):
     assert snap_compare(app_for("neuron"), press=["right_square_bracket", "n", "n", "n"], terminal_size=SIZE)
+
+
+async def test_mgtui_alone_opens_a_picker_and_enter_opens_the_scenario():
+    app = MgtuiApp(None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Pick a scenario" in text
+        assert "expression  The lecture's first expression" in text
+        assert "L = -8.0 appear" in text  # the highlighted scenario's description
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GraphScreen)
+        assert "The lecture's neuron" in screen_text(app)
+        await pilot.press("e")
+        assert "grad -1.5000 ✓" in tree_row(app, "x1")

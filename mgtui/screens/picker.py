@@ -5,29 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mgtui.scenario import ScenarioError, bundled_paths, load
+from mgtui.scenario import Scenario, ScenarioError, bundled_paths, load
 from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.status_bar import StatusBar
 
 
 class PickerScreen(Screen[Path]):
-    BINDINGS = [Binding("enter", "open", "Open", show=True)]
+    def __init__(self) -> None:
+        super().__init__()
+        self.scenarios: dict[str, Scenario | ScenarioError] = {}
+        for path in bundled_paths():
+            try:
+                self.scenarios[str(path)] = load(path)
+            except ScenarioError as error:
+                self.scenarios[str(path)] = error
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("Pick a scenario (↑ ↓, enter). Each is a file you can copy and edit:", id="picker-intro")
         options = []
-        for path in bundled_paths():
-            try:
-                title = load(path).title
-            except ScenarioError as error:
-                title = f"(broken: {error})"
-            options.append(Option(f"{path.stem:<11} {title}", id=str(path)))
+        for path, scenario in self.scenarios.items():
+            title = scenario.title if isinstance(scenario, Scenario) else f"(broken: {scenario})"
+            options.append(Option(f"{Path(path).stem:<11} {title}", id=path))
         yield OptionList(*options, id="picker-list")
         yield Static("", id="picker-description")
         yield KeyBar()
@@ -35,6 +38,12 @@ class PickerScreen(Screen[Path]):
     def on_mount(self) -> None:
         self.query_one(StatusBar).show("mgtui", "bundled scenarios")
         self.query_one(OptionList).focus()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        scenario = self.scenarios.get(event.option.id or "")
+        text = scenario.description if isinstance(scenario, Scenario) else ""
+        where = f"\n{event.option.id}" if event.option.id else ""
+        self.query_one("#picker-description", Static).update(text + where)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(Path(event.option.id))
