@@ -46,26 +46,19 @@ class Scenario:
 
     def graph(self) -> Value:
         """Call the scenario's ``graph()``; its result must be a `Value`."""
-        if self.graph_function is None:
-            raise ScenarioError(f"{self.path}: defines no graph()")
-        result = self._call(self.graph_function)
-        if not isinstance(result, Value):
-            raise ScenarioError(
-                f"{self._where(self.graph_function)}: graph() returned {_type_name(result)}, "
-                "expected an engine Value (the output to inspect)"
-            )
-        return result
+        return self._result_of(self.graph_function, "graph", Value, "an engine Value (the output to inspect)")
 
     def training(self) -> Training:
         """Call the scenario's ``training()``; its result must be an `engine.train.Training`."""
-        if self.training_function is None:
-            raise ScenarioError(f"{self.path}: defines no training()")
-        result = self._call(self.training_function)
-        if not isinstance(result, Training):
-            raise ScenarioError(
-                f"{self._where(self.training_function)}: training() returned {_type_name(result)}, "
-                "expected engine.train.Training(model, inputs, targets, loss, learning_rate, epochs)"
-            )
+        expected = "engine.train.Training(model, inputs, targets, loss, learning_rate, epochs)"
+        return self._result_of(self.training_function, "training", Training, expected)
+
+    def _result_of(self, function: Callable | None, name: str, kind: type, expected: str):
+        if function is None:
+            raise ScenarioError(f"{self.path}: defines no {name}()")
+        result = self._call(function)
+        if not isinstance(result, kind):
+            raise ScenarioError(f"{self._where(function)}: {name}() returned {_type_name(result)}, expected {expected}")
         return result
 
     def _call(self, function: Callable):

@@ -81,7 +81,13 @@ class GraphScreen(Screen):
             tooltip="To the next step that involves the node under the tree's cursor",
         ),
         Binding(
-            "comma", "previous_touching", "Prev step of node", show=False, key_display=",", id="step.back_touching"
+            "comma",
+            "previous_touching",
+            "Prev step of node",
+            show=False,
+            key_display=",",
+            id="step.back_touching",
+            tooltip="To the previous step that involves the node under the tree's cursor",
         ),
         Binding(
             "c",
