@@ -351,3 +351,15 @@ async def test_mgtui_alone_opens_a_picker_and_enter_opens_the_scenario():
         assert "The lecture's neuron" in screen_text(app)
         await pilot.press("e")
         assert "grad -1.5000 ✓" in tree_row(app, "x1")
+
+
+async def test_markers_carry_the_meaning_without_colour(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_for("neuron")
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.no_color
+        await pilot.press("right_square_bracket", "n", "n")
+        assert "▶" in tree_row(app, "n")  # the node of the step just taken
+        assert "◀" in tree_row(app, "x1*w1 + x2*w2") and "◀" in tree_row(app, "b")  # its operands
+        assert "✓" in tree_row(app, "o")  # a final grad
+        assert "·" in tree_row(app, "x1")  # not computed yet

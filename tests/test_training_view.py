@@ -217,3 +217,18 @@ def test_snapshot_paused_moons(snap_compare):
         await settle(pilot)
 
     assert snap_compare(training_app("moons"), run_before=run_five_epochs, terminal_size=SIZE)
+
+
+async def test_the_decision_boundary_reads_without_colour(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = training_app("moons")
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.no_color
+        training_screen(app).run_epochs_now(2)
+        await settle(pilot)
+        region = app.screen.query_one("#boundary").content_region
+        rows = screen_text(app).splitlines()[region.y : region.bottom]
+        cells = "".join(row[region.x : region.right] for row in rows)
+        assert "░" in cells and " " in cells  # the +1 region is shaded, the −1 region blank
+        assert "●" in cells and "○" in cells  # data points of both classes
+        assert "boundary: ● +1  ○ −1  × wrong" in screen_text(app)

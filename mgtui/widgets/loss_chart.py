@@ -10,7 +10,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.strip import Strip
+from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
+from textual_plot.plot_widget import Legend
+
+
+class _Canvas(Canvas):
+    """textual-hires-canvas draws a not-yet-sized canvas as a blank strip with no style at all,
+    which Textual's NO_COLOR (monochrome) filter cannot handle; give that strip a style."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        return strip if strip.cell_length else Strip.blank(0, self.rich_style)
 
 
 class _PowersOfTen(NumericAxisFormatter):
@@ -27,6 +41,15 @@ class LossChart(PlotWidget):
         super().__init__(allow_pan_and_zoom=False, **kwargs)
         self.can_focus = False
         self.log_scale = False
+
+    def compose(self) -> ComposeResult:
+        """PlotWidget's own layout, with canvases that are safe under NO_COLOR."""
+        with Grid():
+            yield _Canvas(1, 1, id="margin-top")
+            yield _Canvas(1, 1, id="margin-left")
+            yield _Canvas(1, 1, id="plot")
+            yield _Canvas(1, 1, id="margin-bottom")
+        yield Legend(id="legend")
 
     def on_mount(self) -> None:
         super().on_mount()
