@@ -358,7 +358,7 @@ async def test_markers_carry_the_meaning_without_colour(monkeypatch):
     app = app_for("neuron")
     async with app.run_test(size=SIZE) as pilot:
         assert app.no_color
-        await pilot.press("right_square_bracket", "n", "n")
+        await pilot.press("right_square_bracket", "n", "n", "n")  # seed, o's step, n's step
         assert "▶" in tree_row(app, "n")  # the node of the step just taken
         assert "◀" in tree_row(app, "x1*w1 + x2*w2") and "◀" in tree_row(app, "b")  # its operands
         assert "✓" in tree_row(app, "o")  # a final grad
