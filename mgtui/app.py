@@ -80,7 +80,9 @@ class MgtuiApp(App[int]):
         if session.training is not None:
             from mgtui.screens.training import TrainingScreen
 
-            modes["training"] = lambda: TrainingScreen(session.trainer(), title, self.autostart_training)
+            modes["training"] = lambda: TrainingScreen(
+                session.trainer(), title, self.autostart_training, session.scenario.path
+            )
         return modes
 
     def _first_mode(self, session: Session) -> str:

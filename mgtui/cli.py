@@ -75,7 +75,7 @@ def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
     if args.train:
         if args.steps is not None:
             raise ScenarioError("--steps applies to the graph, not to --train")
-        return print_training(session.trainer(), console)
+        return print_training(session.trainer(), console, scenario.path)
     cursor = session.cursor(args.steps)
     print_graph(cursor, scenario.title, console)
     return 0

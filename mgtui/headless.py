@@ -8,6 +8,7 @@ terminal and writes plain text when stdout is a pipe or a file.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
@@ -16,6 +17,7 @@ from engine.stepping import Cursor
 from engine.train import EpochRecord, Trainer, TrainingDiverged
 from mgtui import present
 from mgtui.layout import TreeLayout
+from mgtui.scenario import describe_exception
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
 
@@ -86,15 +88,19 @@ def epoch_line(record: EpochRecord, epochs: int) -> str:
     )
 
 
-def print_training(trainer: Trainer, console: Console) -> int:
-    """Run every epoch, printing each; returns the exit status (1 if the loss diverged)."""
+def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> int:
+    """Run every epoch, printing each; returns the exit status (1 if training had to stop)."""
     epochs = trainer.training.epochs
     while not trainer.finished:
         try:
             record = trainer.step()
         except TrainingDiverged as diverged:
             console.print(epoch_line(diverged.record, epochs), highlight=False)
-            console.print(Text(f"mgtui: {diverged}", style="bold red"))
+            console.print(Text(f"mgtui: {diverged}", style="bold red"), soft_wrap=True)
+            return 1
+        except Exception as error:  # the scenario's own loss or schedule failing mid-run
+            where = describe_exception(error, scenario_path, f"at epoch {trainer.epoch + 1}")
+            console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
         console.print(epoch_line(record, epochs), highlight=False)
     return 0

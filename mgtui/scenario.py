@@ -65,7 +65,7 @@ class Scenario:
         try:
             return function()
         except Exception as error:
-            raise ScenarioError(_describe_exception(error, self.path, f"in {function.__name__}()")) from None
+            raise ScenarioError(describe_exception(error, self.path, f"in {function.__name__}()")) from None
 
     def _where(self, function: Callable) -> str:
         """Where `function` returns: its only ``return`` line, else the ``def`` line."""
@@ -105,7 +105,7 @@ def load(path: str | Path) -> Scenario:
     try:
         exec(code, module.__dict__)
     except Exception as error:
-        raise ScenarioError(_describe_exception(error, path, "while loading")) from None
+        raise ScenarioError(describe_exception(error, path, "while loading")) from None
     except SystemExit as error:
         raise ScenarioError(f"{path}: called exit({error.code!r}) while loading") from None
     finally:
@@ -141,7 +141,7 @@ def _title_and_description(doc: str | None, path: Path) -> tuple[str, str]:
     return lines[0].strip(), "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)  # unwrapped
 
 
-def _describe_exception(error: BaseException, path: Path, context: str) -> str:
+def describe_exception(error: BaseException, path: Path, context: str) -> str:
     """``file:line: Type: message (context)``, with the line of the innermost frame in the user's file."""
     line = None
     resolved = str(path.resolve())

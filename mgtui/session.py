@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from engine import Value
 from engine.stepping import Cursor, Timeline
 from engine.train import Trainer, Training
-from mgtui.scenario import Scenario, ScenarioError
+from mgtui.scenario import Scenario, ScenarioError, describe_exception
 
 
 @dataclass
@@ -26,7 +26,8 @@ class Session:
         if need_training and not scenario.has_training:
             raise ScenarioError(f"{scenario.path}: defines no training(), so there is nothing to train")
         training = scenario.training() if scenario.has_training else None
-        output = scenario.graph() if scenario.has_graph else Trainer(training).loss_graph()
+        first_loss = first_loss_graph(training, scenario) if training is not None else None
+        output = scenario.graph() if scenario.has_graph else first_loss
         timeline = record(output, scenario)
         if position is not None and not 0 <= position <= len(timeline):
             raise ScenarioError(f"--steps {position}: {scenario.name}'s timeline has positions 0 to {len(timeline)}")
@@ -42,6 +43,14 @@ class Session:
         if self.training is None:
             raise ScenarioError(f"{self.scenario.path}: defines no training()")
         return Trainer(self.training)
+
+
+def first_loss_graph(training: Training, scenario: Scenario) -> Value:
+    """The loss graph before any training: proof that model, data and loss fit together."""
+    try:
+        return Trainer(training).loss_graph()
+    except Exception as error:
+        raise ScenarioError(describe_exception(error, scenario.path, "in training()'s first forward pass")) from None
 
 
 def record(output: Value, scenario: Scenario) -> Timeline:

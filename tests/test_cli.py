@@ -255,3 +255,42 @@ def test_piped_output_is_plain_text_and_exit_statuses_are_real():
     bad = subprocess.run([sys.executable, "-m", "mgtui", "nosuch.py"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_model_that_does_not_fit_its_data_is_caught_before_training(capsys, write_scenario):
+    path = write_scenario(
+        """
+        from engine.nn import MLP
+        from engine.train import Training
+
+        def training():
+            return Training(MLP(2, [3, 2]), [[1.0, 2.0]], [1.0], loss="mse", epochs=3)
+        """
+    )
+    status, _, err = run(capsys, str(path), "--train", "--print")
+    assert status == 2
+    assert_one_line_error(err, str(path), "one Value per sample", "first forward pass")
+
+
+def test_a_loss_that_fails_mid_training_stops_with_the_users_line(capsys, write_scenario):
+    path = write_scenario(
+        """
+        from engine.nn import MLP
+        from engine.train import Training
+
+        calls = []
+
+        def picky_loss(scores, targets, model):
+            calls.append(1)
+            if len(calls) > 3:
+                raise RuntimeError("out of patience")
+            return sum((s - t) ** 2 for s, t in zip(scores, targets))
+
+        def training():
+            return Training(MLP(1, [2, 1], seed=3), [[1.0]], [1.0], loss=picky_loss, epochs=10)
+        """
+    )
+    status, out, _ = run(capsys, str(path), "--train", "--print")
+    assert status == 1
+    last = out.strip().splitlines()[-1]
+    assert f"{path}:9: RuntimeError: out of patience (at epoch 3)" in last

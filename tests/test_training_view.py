@@ -232,3 +232,32 @@ async def test_the_decision_boundary_reads_without_colour(monkeypatch):
         assert "░" in cells and " " in cells  # the +1 region is shaded, the −1 region blank
         assert "●" in cells and "○" in cells  # data points of both classes
         assert "boundary: ● +1  ○ −1  × wrong" in screen_text(app)
+
+
+async def test_a_loss_that_fails_mid_training_stops_the_view_with_the_users_line(write_scenario):
+    path = write_scenario(
+        """
+        from engine.nn import MLP
+        from engine.train import Training
+
+        calls = []
+
+        def picky_loss(scores, targets, model):
+            calls.append(1)
+            if len(calls) > 3:
+                raise RuntimeError("out of patience")
+            return sum((s - t) ** 2 for s, t in zip(scores, targets))
+
+        def training():
+            return Training(MLP(1, [2, 1], seed=3), [[1.0]], [1.0], loss=picky_loss, epochs=10)
+        """
+    )
+    app = training_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        await pilot.press("space")
+        await settle(pilot)
+        assert not screen.running
+        assert screen.trainer.epoch == 2
+        assert "training stopped" in screen_text(app)
+        assert screen.note.endswith("scenario.py:9: RuntimeError: out of patience (at epoch 3)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -27,6 +28,7 @@ from textual.worker import get_current_worker
 from engine.nn import MLP
 from engine.stepping import Timeline
 from engine.train import Trainer, TrainingDiverged
+from mgtui.scenario import describe_exception
 from mgtui.widgets.boundary import BoundaryMap, data_bounds, grid_scores
 from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.loss_chart import LossChart
@@ -94,9 +96,10 @@ class TrainingScreen(Screen):
     running: reactive[bool] = reactive(False)
     log_scale: reactive[bool] = reactive(False)
 
-    def __init__(self, trainer: Trainer, title: str, autostart: bool = True) -> None:
+    def __init__(self, trainer: Trainer, title: str, autostart: bool = True, source: Path = Path("scenario")) -> None:
         super().__init__()
         self.trainer = trainer
+        self.source = source  # the scenario file, named in error messages
         self.scenario_title = title
         self.autostart = autostart
         self.sample: int | None = None  # which loss `i` opens: None = the whole batch
@@ -149,7 +152,7 @@ class TrainingScreen(Screen):
     def _train(self, epochs: int | None = None) -> None:
         """Step the trainer until paused, finished or `epochs` are done (runs in a thread)."""
         worker = get_current_worker()
-        done = 0
+        done, failure = 0, ""
         while not self.trainer.finished and not worker.is_cancelled:
             if epochs is None and not self.running:
                 break
@@ -157,12 +160,18 @@ class TrainingScreen(Screen):
                 self.trainer.step()
             except TrainingDiverged:
                 break
+            except Exception as error:  # the scenario's loss or schedule failing mid-run
+                failure = describe_exception(error, self.source, f"at epoch {self.trainer.epoch + 1}")
+                break
             done += 1
             if epochs is not None and done >= epochs:
                 break
-        self.app.call_from_thread(self._worker_done)
+        self.app.call_from_thread(self._worker_done, failure)
 
-    def _worker_done(self) -> None:
+    def _worker_done(self, failure: str = "") -> None:
+        if failure:
+            self.running = False
+            self._say(f"training stopped: {failure}")
         if self.trainer.finished or self.trainer.diverged is not None:
             self.running = False
         self.paint(force=True)
