@@ -134,19 +134,27 @@ def main() -> None:
     print(f"mgtui in a pty at {COLUMNS}×{ROWS}; TERM=xterm-256color (256 colours, as over SSH)\n")
 
     small = startup(command, "expression", b"first expression")
-    print(f"start-up to first screen, expression (7 nodes):  median {statistics.median(small) * 1e3:.0f} ms"
-          f"  (min {min(small) * 1e3:.0f}, max {max(small) * 1e3:.0f}; target ≤ 300 ms)")
+    print(
+        f"start-up to first screen, expression (7 nodes):  median {statistics.median(small) * 1e3:.0f} ms"
+        f"  (min {min(small) * 1e3:.0f}, max {max(small) * 1e3:.0f}; target ≤ 300 ms)"
+    )
     big = startup(command, "moons", b"micrograd's demo", runs=3)
-    print(f"start-up to first screen, moons (65,818 nodes):  median {statistics.median(big) * 1e3:.0f} ms"
-          f"  (target < 1 s; includes building the graph and recording the pass)")
+    print(
+        f"start-up to first screen, moons (65,818 nodes):  median {statistics.median(big) * 1e3:.0f} ms"
+        f"  (target < 1 s; includes building the graph and recording the pass)"
+    )
 
     headless = headless_seconds("moons")
     view = training_in_the_view(command, "moons")
-    print(f"\nmoons, 100 epochs: headless {headless:.2f} s, in the training view {view['seconds']:.2f} s"
-          f" → {view['seconds'] / headless:.2f}× (target ≤ 1.2×)")
+    print(
+        f"\nmoons, 100 epochs: headless {headless:.2f} s, in the training view {view['seconds']:.2f} s"
+        f" → {view['seconds'] / headless:.2f}× (target ≤ 1.2×)"
+    )
     print(f"bytes written while training: {view['bytes per second'] / 1024:.1f} KiB/s (target ≤ 50 KiB/s)")
-    print(f"key latency while training ('l'): median {view['key latency median'] * 1e3:.0f} ms,"
-          f" max {view['key latency max'] * 1e3:.0f} ms (target ≤ 100 ms)")
+    print(
+        f"key latency while training ('l'): median {view['key latency median'] * 1e3:.0f} ms,"
+        f" max {view['key latency max'] * 1e3:.0f} ms (target ≤ 100 ms)"
+    )
 
 
 if __name__ == "__main__":
