@@ -25,7 +25,7 @@ def number(x: float | None, width: int = 9) -> str:
     if not math.isfinite(x):
         return str(x).rjust(width)
     text = f"{x:.4f}"
-    if len(text) > width:
+    if len(text) > width or (x != 0 and abs(x) < 1e-3):  # never show a small gradient as 0.0000
         text = f"{x:.{max(1, width - 7)}e}"
     return text.rjust(width)
 

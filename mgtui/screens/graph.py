@@ -138,7 +138,6 @@ class GraphScreen(Screen):
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
         self.graph_tree = self.query_one(GraphTree)
-        self.graph_tree.border_title = "graph: name  op  data  grad"
         self.topo_list = self.query_one(TopoList)
         self.topo_list.border_title = "topological order"
         self.watch_follow(self.follow)

@@ -25,7 +25,8 @@ from engine.stepping import Cursor
 from mgtui import present
 from mgtui.layout import TreeLayout
 
-MAX_DEPTH = 16  # levels below the view's root before rows turn into "open deeper" rows
+MAX_DEPTH = 10  # levels below the view's root before rows turn into "open deeper" rows
+CONTEXT = 3  # when following re-roots the view, the levels kept above the step's node
 EXPAND_ALL_BELOW = 400  # graphs with fewer nodes start fully expanded and are never folded
 
 
@@ -60,13 +61,6 @@ class GraphTree(Tree[Row]):
     class UserMoved(Message):
         """The user moved the tree's cursor away from the step being followed."""
 
-    class Reroot(Message):
-        """The view was re-rooted (the screen says so)."""
-
-        def __init__(self, node: int) -> None:
-            super().__init__()
-            self.node = node
-
     def __init__(self, cursor: Cursor, **kwargs) -> None:
         self.cursor = cursor
         self.layout_model = TreeLayout(cursor.timeline)
@@ -84,6 +78,7 @@ class GraphTree(Tree[Row]):
     # --- building rows lazily --------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._title_view()
         self._populate(self.root)
         self.root.expand()
         if not self.fold_while_following:
@@ -128,7 +123,14 @@ class GraphTree(Tree[Row]):
         self.root.expand()
         if not self.fold_while_following:
             self._expand_everything(self.root)
-        self.post_message(self.Reroot(node))
+        self._title_view()
+
+    def _title_view(self) -> None:
+        columns = "name  op  data  grad"
+        if self.view_root == self.cursor.timeline.output_index:
+            self.border_title = f"graph: {columns}"
+        else:
+            self.border_title = f"graph from {self.cursor.timeline.name(self.view_root)} (u: up): {columns}"
 
     def action_view_up(self) -> None:
         """Re-root the view higher up, towards the output."""
@@ -146,7 +148,7 @@ class GraphTree(Tree[Row]):
         reshaped = False
         within = layout.is_below(node, self.view_root)
         if not within or layout.depth[node] - layout.depth[self.view_root] >= MAX_DEPTH:
-            self.set_view_root(layout.ancestor_at_depth(node, max(0, layout.depth[node] - MAX_DEPTH // 2)))
+            self.set_view_root(layout.ancestor_at_depth(node, max(0, layout.depth[node] - CONTEXT)))
             reshaped = True
         path = layout.path_to(node, top=self.view_root)
         tree_node = self.root
