@@ -1,8 +1,9 @@
 """Graph view speed under Textual's pilot at 80×24: start-up to first paint and the cost of a step.
 
 For each graph size: the time to record the timeline, to mount the app and paint its first
-screen, and per step (``n`` and ``p``, in the forward and in the backward pass) the CPU time the app spends handling the key and repainting, with
-the CPU time of a key bound to nothing subtracted (the pilot's own overhead). Targets (issue):
+screen, and per step (``n`` and ``p``, in the forward and in the backward pass) the CPU time the
+app spends handling the key and repainting, with the CPU time of a key bound to nothing
+subtracted (the pilot's own overhead). Targets (issue):
 66k-node moons graph opens in < 1 s; a step ≤ 20 ms median, ≤ 35 ms p90 at 10k and 100k nodes.
 
 Run: PYTHONPATH=. python benchmarks/ui_bench.py
