@@ -363,3 +363,24 @@ async def test_markers_carry_the_meaning_without_colour(monkeypatch):
         assert "◀" in tree_row(app, "x1*w1 + x2*w2") and "◀" in tree_row(app, "b")  # its operands
         assert "✓" in tree_row(app, "o")  # a final grad
         assert "·" in tree_row(app, "x1")  # not computed yet
+
+
+async def test_the_app_can_start_at_a_given_position():
+    app = MgtuiApp(Session.open(load(resolve("expression")), position=3))  # mgtui expression --steps 3
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert cursor(app).position == 3
+        assert "forward 3/3" in screen_text(app)
+        assert "L  *  -8.0000  grad ·" in tree_row(app, "L")
+
+
+async def test_a_graph_that_is_a_single_leaf(write_scenario):
+    path = write_scenario('"""Just x."""\nfrom engine import Value\n\ndef graph():\n    return Value(3.0, label="x")\n')
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert cursor(app).at_end
+        assert "x  3.0000  grad 1.0000 ✓" in tree_row(app, "x")
+        await pilot.press("p", "c")
+        await settle(pilot)
+        assert "check dx/dx" in screen_text(app)
