@@ -117,14 +117,22 @@ class Value:
         order = topological_order(self)
         self.grad = 1.0
         for node in reversed(order):
-            a, b = node._a, node._b
-            if b is not None:
-                local_a, local_b = node._op.local(node.data, a.data, b.data)
-                a.grad += local_a * node.grad
-                b.grad += local_b * node.grad
-            elif a is not None:
-                (local_a,) = node._op.local(node.data, a.data)
-                a.grad += local_a * node.grad
+            node._backward()
+
+    def _backward(self) -> None:
+        """The chain rule at this node, once: ``operand.grad += local · self.grad`` per operand.
+
+        micrograd keeps this step as a closure per node; here it is a method reading the op
+        table, so the lecture's manual ``o._backward(); n._backward(); ...`` works as it did.
+        """
+        a, b = self._a, self._b
+        if b is not None:
+            local_a, local_b = self._op.local(self.data, a.data, b.data)
+            a.grad += local_a * self.grad
+            b.grad += local_b * self.grad
+        elif a is not None:
+            (local_a,) = self._op.local(self.data, a.data)
+            a.grad += local_a * self.grad
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

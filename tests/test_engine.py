@@ -775,3 +775,21 @@ def test_deep_chain_backward_without_recursion():
     assert sys.getrecursionlimit() == limit
     assert x.grad == pytest.approx(1.0000001 ** (depth // 2), rel=1e-9)
     assert len(topological_order(y)) == 2 * depth + 1  # each op adds its node and a constant leaf
+
+
+def test_the_lectures_manual_backward_one_node_at_a_time():
+    """The lecture calls o._backward(), n._backward(), ... by hand before writing backward()."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
+    o = n.tanh()
+    o.grad = 1.0
+    for node in (o, n, x1w1x2w2, x2w2, x1w1):
+        node._backward()
+    assert n.grad == pytest.approx(0.5, abs=1e-12)
+    assert (x1.grad, w1.grad, x2.grad, w2.grad, b.grad) == pytest.approx((-1.5, 1.0, 0.5, 0.0, 0.5), abs=1e-12)
+    x1._backward()  # a leaf has nothing to pass on
+    assert x1.grad == pytest.approx(-1.5, abs=1e-12)
