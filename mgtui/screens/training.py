@@ -93,8 +93,8 @@ class TrainingScreen(Screen):
         Binding("g", "graph", "Graph", id="view.graph", tooltip="The scenario's graph view"),
     ]
 
-    running: reactive[bool] = reactive(False)
-    log_scale: reactive[bool] = reactive(False)
+    running: reactive[bool] = reactive(False, init=False)  # epochs run in the worker
+    log_scale: reactive[bool] = reactive(False, init=False)
 
     def __init__(self, trainer: Trainer, title: str, autostart: bool = True, source: Path = Path("scenario")) -> None:
         super().__init__()
