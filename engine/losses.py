@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from engine.nn import Module
-from engine.value import Value
+from engine.value import Value, labelled_sum
 
 Loss = Callable[[Sequence[Value], Sequence[float], Module], Value]
 
@@ -20,7 +20,7 @@ def sse(scores: Sequence[Value], targets: Sequence[float], model: Module | None 
     errors = [(yout - ygt) ** 2 for ygt, yout in zip(targets, scores)]
     for i, error in enumerate(errors):
         error.label = f"sq_err{i}"
-    return _named(sum(errors), "loss")
+    return _named(labelled_sum(errors, 0, _counted("sse_sum", len(errors))), "loss")
 
 
 def mse(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None) -> Value:
@@ -33,11 +33,20 @@ def hinge(scores: Sequence[Value], targets: Sequence[float], model: Module | Non
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
     for i, margin in enumerate(losses):
         margin.label = f"margin{i}"
-    data_loss = _named(sum(losses) * (1.0 / len(losses)), "data_loss")
+    margins = labelled_sum(losses, 0, _counted("margin_sum", len(losses)))
+    data_loss = _named(margins * (1.0 / len(losses)), "data_loss")
     if model is None:
         return _named(data_loss, "loss")
-    reg_loss = _named(alpha * sum(p * p for p in model.parameters()), "reg_loss")
+    parameters = model.parameters()
+    squares = [p * p for p in parameters]
+    for p, square in zip(parameters, squares):
+        square.label = f"{p.label}²"
+    reg_loss = _named(alpha * labelled_sum(squares, 0, _counted("p²_sum", len(squares))), "reg_loss")
     return _named(data_loss + reg_loss, "loss")
+
+
+def _counted(name: str, count: int) -> list[str]:
+    return [f"{name}{i}" for i in range(count)]
 
 
 def _named(value: Value, label: str) -> Value:

@@ -52,10 +52,15 @@ class Neuron(Module):
         self.b = Value(rng.uniform(-1, 1) if activation != "relu" else 0.0, label="b")
         self.nonlin = nonlin
         self.activation = activation
-        self.name = ""  # "L1.n3." inside an MLP: labels its weights and the nodes it computes
+        self._name("")
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act = self.b  # b + w0·x0 + w1·x1 + ..., the very nodes micrograd's sum() builds, labelled
+        for wi, xi, product_label, sum_label in zip(self.w, x, self._product_labels, self._sum_labels):
+            product = wi * xi
+            product.label = product_label
+            act = act + product
+            act.label = sum_label
         act.label = f"{self.name}act"  # w·x + b, before the nonlinearity
         if not self.nonlin:
             return act
@@ -81,10 +86,13 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def _name(self, prefix: str) -> None:
+        """Label the parameters and what the neuron computes: "L1.n3.w5", "L1.n3.w5x", "L1.n3.sum5"."""
         self.name = prefix
         for i, w in enumerate(self.w):
             w.label = f"{prefix}w{i}"
         self.b.label = f"{prefix}b"
+        self._product_labels = [f"{prefix}w{i}x" for i in range(len(self.w))]
+        self._sum_labels = [f"{prefix}sum{i}" for i in range(len(self.w))]
 
     def __repr__(self) -> str:
         kind = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}[self.activation] if self.nonlin else "Linear"

@@ -167,6 +167,16 @@ def _is_zero(x: Value | Number) -> bool:
     return (x.data if isinstance(x, Value) else x) == 0
 
 
+def labelled_sum(terms: Iterable[Value], start: Value | Number, labels: Iterable[str]) -> Value:
+    """``sum(terms, start)`` — the very same nodes in the same order — with each partial sum
+    labelled, so a long sum reads as ``sum0, sum1, ...`` in the debugger instead of ids."""
+    total = start
+    for term, label in zip(terms, labels):
+        total = total + term
+        total.label = label
+    return total  # type: ignore[return-value]
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node `root` depends on, operands before the nodes that use them, `root` last.
 
