@@ -17,9 +17,11 @@ Loss = Callable[[Sequence[Value], Sequence[float], Module], Value]
 
 def sse(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None) -> Value:
     """The lecture's loss: the sum of squared errors, ``sum((yout - ygt)**2)``."""
-    errors = [(yout - ygt) ** 2 for ygt, yout in zip(targets, scores)]
-    for i, error in enumerate(errors):
-        error.label = f"sq_err{i}"
+    errors = []
+    for i, (ygt, yout) in enumerate(zip(targets, scores)):
+        error = yout - ygt
+        error.label = f"err{i}"
+        errors.append(_named(error**2, f"sq_err{i}"))
     return _named(labelled_sum(errors, 0, _counted("sse_sum", len(errors))), "loss")
 
 

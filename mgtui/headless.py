@@ -68,13 +68,15 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -
 
 
 def print_graph(cursor: Cursor, title: str, console: Console) -> None:
-    console.print(Text(title, style="bold"))
+    console.print(Text(title, style="bold"), soft_wrap=True)
     position = f"position {cursor.position}/{len(cursor.timeline)} ({present.position_text(cursor)})"
-    console.print(Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final"))
+    console.print(
+        Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final"), soft_wrap=True
+    )
     last = cursor.last_step
     if last is not None:
         for line in last.text:
-            console.print(Text(f"last step: {line}"))
+            console.print(Text(f"last step: {line}"), soft_wrap=True)
     console.print()
     for line in tree_lines(cursor):
         console.print(line, soft_wrap=True)
