@@ -12,6 +12,7 @@ import pytest
 from mgtui.cli import main
 from mgtui.scenario import bundled_paths, load
 
+FIXTURES = Path(__file__).parent / "scenarios"
 BUNDLED = ["expression", "neuron", "neuron_exp", "reuse", "double", "tiny_mlp", "moons"]
 
 
@@ -108,19 +109,8 @@ def test_headless_training_prints_one_line_per_epoch(capsys):
     assert "accuracy 100.0%" in lines[-1]
 
 
-def test_headless_training_stops_on_a_nan_loss_with_the_epoch(capsys, write_scenario):
-    path = write_scenario(
-        '''
-        """Diverges."""
-        from engine.nn import MLP
-        from engine.train import Training
-
-        def training():
-            model = MLP(1, [4, 1], seed=1)
-            return Training(model, [[1.0], [2.0]], [1.0, -1.0], loss="sse", learning_rate=1e150, epochs=50)
-        '''
-    )
-    status, out, _ = run(capsys, str(path), "--train", "--print")
+def test_headless_training_stops_on_a_nan_loss_with_the_epoch(capsys):
+    status, out, _ = run(capsys, str(FIXTURES / "diverges.py"), "--train", "--print")
     assert status == 1
     assert "training stopped" in out
     last = out.strip().splitlines()
@@ -272,25 +262,9 @@ def test_a_model_that_does_not_fit_its_data_is_caught_before_training(capsys, wr
     assert_one_line_error(err, str(path), "one Value per sample", "first forward pass")
 
 
-def test_a_loss_that_fails_mid_training_stops_with_the_users_line(capsys, write_scenario):
-    path = write_scenario(
-        """
-        from engine.nn import MLP
-        from engine.train import Training
-
-        calls = []
-
-        def picky_loss(scores, targets, model):
-            calls.append(1)
-            if len(calls) > 3:
-                raise RuntimeError("out of patience")
-            return sum((s - t) ** 2 for s, t in zip(scores, targets))
-
-        def training():
-            return Training(MLP(1, [2, 1], seed=3), [[1.0]], [1.0], loss=picky_loss, epochs=10)
-        """
-    )
+def test_a_loss_that_fails_mid_training_stops_with_the_users_line(capsys):
+    path = FIXTURES / "picky_loss.py"
     status, out, _ = run(capsys, str(path), "--train", "--print")
     assert status == 1
     last = out.strip().splitlines()[-1]
-    assert f"{path}:9: RuntimeError: out of patience (at epoch 3)" in last
+    assert f"{path}:12: RuntimeError: out of patience (at epoch 3)" in last

@@ -8,6 +8,7 @@ single epoch of the tiny MLP takes about a millisecond); one test lets the worke
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from engine.train import Trainer
 from mgtui.app import MgtuiApp
@@ -18,6 +19,7 @@ from mgtui.session import Session
 from tests.screen import screen_text, settle
 
 SIZE = (80, 24)
+FIXTURES = Path(__file__).parent / "scenarios"
 
 
 def training_app(name: str, autostart: bool = False) -> MgtuiApp:
@@ -182,18 +184,8 @@ async def test_training_runs_in_a_worker_while_keys_are_answered():
         assert history == headless_losses("moons", paused_at)
 
 
-async def test_a_nan_loss_stops_training_with_a_message(write_scenario):
-    path = write_scenario(
-        '''
-        """Diverges."""
-        from engine.nn import MLP
-        from engine.train import Training
-
-        def training():
-            model = MLP(1, [4, 1], seed=1)
-            return Training(model, [[1.0], [2.0]], [1.0, -1.0], loss="sse", learning_rate=1e150, epochs=50)
-        '''
-    )
+async def test_a_nan_loss_stops_training_with_a_message():
+    path = FIXTURES / "diverges.py"
     app = training_app(path)
     async with app.run_test(size=SIZE) as pilot:
         screen = training_screen(app)
@@ -234,24 +226,8 @@ async def test_the_decision_boundary_reads_without_colour(monkeypatch):
         assert "boundary: ● +1  ○ −1  × wrong" in screen_text(app)
 
 
-async def test_a_loss_that_fails_mid_training_stops_the_view_with_the_users_line(write_scenario):
-    path = write_scenario(
-        """
-        from engine.nn import MLP
-        from engine.train import Training
-
-        calls = []
-
-        def picky_loss(scores, targets, model):
-            calls.append(1)
-            if len(calls) > 3:
-                raise RuntimeError("out of patience")
-            return sum((s - t) ** 2 for s, t in zip(scores, targets))
-
-        def training():
-            return Training(MLP(1, [2, 1], seed=3), [[1.0]], [1.0], loss=picky_loss, epochs=10)
-        """
-    )
+async def test_a_loss_that_fails_mid_training_stops_the_view_with_the_users_line():
+    path = FIXTURES / "picky_loss.py"
     app = training_app(path)
     async with app.run_test(size=SIZE) as pilot:
         screen = training_screen(app)
@@ -260,4 +236,4 @@ async def test_a_loss_that_fails_mid_training_stops_the_view_with_the_users_line
         assert not screen.running
         assert screen.trainer.epoch == 2
         assert "training stopped" in screen_text(app)
-        assert screen.note.endswith("scenario.py:9: RuntimeError: out of patience (at epoch 3)")
+        assert screen.note.endswith("picky_loss.py:12: RuntimeError: out of patience (at epoch 3)")
