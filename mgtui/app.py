@@ -71,6 +71,9 @@ class MgtuiApp(App[int]):
         1.3–1.5× its headless time, and 1.0× with them frozen."""
         gc.freeze()
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # frozen objects are collectable again once the app is gone (tests run many apps)
+
     def _modes_for(self, session: Session) -> dict[str, Callable[[], Screen]]:
         """The graph view, and the training view for scenarios that train."""
         title = session.scenario.title
