@@ -1,9 +1,9 @@
 """`Value`: a scalar that remembers the operation and the operands that produced it.
 
-Unlike micrograd, a node holds no `_backward` closure: it keeps its op (an `engine.ops.Op`) and its
-operands, and `backward()` looks the local derivatives up in the op table. Without closures a node
-is not part of a reference cycle, so a graph is freed by reference counting the moment it is
-dropped, instead of waiting for the cycle collector (most of a micrograd training step).
+Unlike micrograd, a node holds no closure: it keeps its op (an `engine.ops.Op`) and its operands,
+and `_backward()` is a method that looks the local derivatives up in the op table. Without
+closures a node is not part of a reference cycle, so a graph is freed by reference counting the
+moment it is dropped, instead of waiting for the cycle collector (most of a micrograd step).
 
 Operands live in two slots rather than a tuple: one tracked object per node instead of two halves
 both the memory and the cycle collector's work while a graph is being built. `_prev` still reads
