@@ -90,6 +90,7 @@ class Timeline:
         self.grads = self._record_backward()
         self._grad_list: list[float] | None = None  # the end state, made on the first jump there
         self._consumers: list[list[int]] | None = None
+        self._described: dict[int, Step] = {}  # the few steps asked about lately (see `step`)
 
     # --- recording ------------------------------------------------------------------------------
 
@@ -253,7 +254,19 @@ class Timeline:
         return name if _is_atom(name) else f"({name})"
 
     def step(self, index: int) -> Step:
-        """What step `index` does, in numbers and words."""
+        """What step `index` does, in numbers and words.
+
+        A screen asks about the same one or two steps for every row it paints, so the last few
+        descriptions are kept rather than formatted again.
+        """
+        step = self._described.get(index)
+        if step is None:
+            if len(self._described) >= 8:
+                self._described.clear()
+            step = self._described[index] = self._describe(index)
+        return step
+
+    def _describe(self, index: int) -> Step:
         if not 0 <= index < len(self):
             raise IndexError(f"step {index} is outside the timeline (0..{len(self) - 1})")
         node = self.node_of_step(index)
@@ -331,12 +344,16 @@ class Cursor:
     """
 
     def __init__(self, timeline: Timeline, position: int = 0) -> None:
+        self._observers: list[Callable[[Cursor, int], None]] = []
+        self._start_on(timeline)
+        self.seek(position)
+
+    def _start_on(self, timeline: Timeline) -> None:
+        """At position 0 of `timeline`: only the leaves' values known."""
         self.timeline = timeline
         self.position = 0
         self._values: list[float | None] = list(timeline.initial_values)
         self._grads: list[float | None] = [None] * len(timeline.nodes)
-        self._observers: list[Callable[[Cursor, int], None]] = []
-        self.seek(position)
 
     # --- reading the state ----------------------------------------------------------------------
 
@@ -358,6 +375,11 @@ class Cursor:
     @property
     def next_step(self) -> Step | None:
         return self.timeline.step(self.position) if self.position < len(self.timeline) else None
+
+    @property
+    def current_step(self) -> Step | None:
+        """The step to show: the one just taken, or at the start the first one to come."""
+        return self.last_step or self.next_step
 
     @property
     def at_end(self) -> bool:
@@ -421,10 +443,7 @@ class Cursor:
     def retarget(self, timeline: Timeline) -> None:
         """Follow a rebuilt timeline of the same graph, keeping the position."""
         old = self.position
-        self.timeline = timeline
-        self.position = 0
-        self._values = list(timeline.initial_values)
-        self._grads = [None] * len(timeline.nodes)
+        self._start_on(timeline)
         observers, self._observers = self._observers, []
         try:
             self.seek(old)

@@ -159,14 +159,14 @@ class GraphScreen(Screen):
             self.scenario_title, f"{present.position_text(cursor)} · step {cursor.position}/{len(cursor.timeline)}"
         )
         touched: set[int] = set()
-        if old_position is not None and not full:
-            moved = cursor.timeline.step(min(old_position, cursor.position))
-            touched = {moved.node, *moved.operands}
+        if old_position is not None and not full:  # the one step applied or undone
+            moved = cursor.timeline.node_of_step(min(old_position, cursor.position))
+            touched = {moved, *cursor.timeline.operands[moved]}
         self.graph_tree.show_step(touched, full=full)
         self.topo_list.show_step(touched, full=full)
         self.step_panel.show(cursor, self.note)
         if self.follow:
-            step = cursor.last_step or cursor.next_step
+            step = cursor.current_step
             if step is not None:
                 self.graph_tree.reveal(step.node)
         if self.playing and cursor.at_end:
@@ -217,7 +217,7 @@ class GraphScreen(Screen):
 
     def action_follow(self) -> None:
         self.follow = True
-        step = self.cursor.last_step or self.cursor.next_step
+        step = self.cursor.current_step
         if step is not None:
             self.graph_tree.reveal(step.node)
 

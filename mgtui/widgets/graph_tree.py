@@ -292,7 +292,7 @@ class GraphTree(Tree[Row]):
         text = Text()
         if step is not None and node == step.node:
             text.append(f"{present.CURRENT} ", self._style("current"))
-        elif step is not None and step.phase != "seed" and node in step.operands:
+        elif node in self.highlighted_nodes():
             text.append(f"{present.RECEIVING} ", self._style("operand"))
         if is_root and node != timeline.output_index:
             text.append("⤴ ", self._style("reference"))

@@ -32,7 +32,7 @@ class TopoList(ScrollView, can_focus=True):
         Binding("enter", "choose", "Show in tree", show=False),
     ]
 
-    COMPONENT_CLASSES = {"topo-list--current", "topo-list--selected", "topo-list--leaf", "topo-list--final"}
+    COMPONENT_CLASSES = {"topo-list--current", "topo-list--selected", "topo-list--leaf"}
 
     class Chosen(Message):
         """The user chose a node in the list (enter)."""
@@ -55,7 +55,7 @@ class TopoList(ScrollView, can_focus=True):
 
     def show_step(self, touched: set[int], full: bool = False) -> None:
         """Repaint after the cursor moved and keep the current node in view."""
-        step = self.cursor.last_step or self.cursor.next_step
+        step = self.cursor.current_step
         current = step.node if step else -1
         if full or current == -1:
             self.refresh()
@@ -107,7 +107,7 @@ class TopoList(ScrollView, can_focus=True):
     def _row_segments(self, node: int, width: int) -> list[Segment]:
         cursor, timeline = self.cursor, self.cursor.timeline
         base = self.rich_style
-        step = cursor.last_step or cursor.next_step
+        step = cursor.current_step
         is_current = step is not None and node == step.node
         is_leaf = not timeline.operands[node]
         mark = present.CURRENT if is_current else ("·" if is_leaf else " ")
