@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from engine.ops import RELU, SIGMOID, TANH
 from engine.value import Value
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-
 Seed = int | random.Random | None  # None: the global `random` module
 
 
@@ -32,6 +30,17 @@ def _rng(seed: Seed) -> random.Random:
     if seed is None:
         return random  # type: ignore[return-value]  # the module's uniform(), so random.seed() applies
     return random.Random(seed)
+
+
+ACTIVATION_OPS = {"relu": RELU, "tanh": TANH, "sigmoid": SIGMOID}
+
+
+def _float_forward(neuron: tuple[list[float], float, Callable[[float], float] | None], x: Sequence[float]) -> float:
+    """One neuron on plain floats, in the order its Values add up: b + w0·x0 + w1·x1 + ..."""
+    weights, act, activate = neuron
+    for wi, xi in zip(weights, x):
+        act = act + wi * xi
+    return act if activate is None else activate(act)
 
 
 class Module:
@@ -45,8 +54,8 @@ class Module:
 
 class Neuron(Module):
     def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu", seed: Seed = None):
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+        if activation not in ACTIVATION_OPS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATION_OPS)}, got {activation!r}")
         rng = _rng(seed)
         self.w = [Value(rng.uniform(-1, 1), label=f"w{i}") for i in range(nin)]
         self.b = Value(rng.uniform(-1, 1) if activation != "relu" else 0.0, label="b")
@@ -64,23 +73,18 @@ class Neuron(Module):
         act.label = f"{self.name}act"  # w·x + b, before the nonlinearity
         if not self.nonlin:
             return act
-        if self.activation == "relu":
-            out = act.relu()
-        else:
-            out = act.tanh() if self.activation == "tanh" else act.sigmoid()
+        out = getattr(act, self.activation)()  # act.relu(), act.tanh() or act.sigmoid()
         out.label = f"{self.name}out"
         return out
 
     def predict(self, x: Sequence[float]) -> float:
         """The same number as ``self(x).data``, computed on plain floats without building a graph."""
-        act = self.b.data
-        for wi, xi in zip(self.w, x):
-            act = act + wi.data * xi
-        if not self.nonlin:
-            return act
-        if self.activation == "relu":
-            return RELU.forward(act)
-        return TANH.forward(act) if self.activation == "tanh" else SIGMOID.forward(act)
+        return _float_forward(self._frozen(), x)
+
+    def _frozen(self) -> tuple[list[float], float, Callable[[float], float] | None]:
+        """Today's weights, bias and nonlinearity, as plain floats and a function."""
+        activate = ACTIVATION_OPS[self.activation].forward if self.nonlin else None
+        return [w.data for w in self.w], self.b.data, activate
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -141,30 +145,16 @@ class MLP(Module):
 
     def predict(self, x: Sequence[float]) -> float | list[float]:
         """The same numbers as ``self(x)``, on plain floats: no graph, about 40× cheaper."""
-        for layer in self.layers:
-            x = layer.predict(x)
-            if not isinstance(x, list):
-                x = [x]
-        return x[0] if len(x) == 1 else x
+        return self.predictor()(x)
 
     def predictor(self) -> Callable[[Sequence[float]], float | list[float]]:
-        """`predict` frozen at today's weights: safe to call from another thread while training
-        goes on, and faster for many points (a decision-boundary map evaluates thousands)."""
-        layers = [
-            [([w.data for w in n.w], n.b.data, n.activation if n.nonlin else None) for n in layer.neurons]
-            for layer in self.layers
-        ]
-        activate = {"relu": RELU.forward, "tanh": TANH.forward, "sigmoid": SIGMOID.forward}
+        """`predict` frozen at today's weights: its answers no longer follow the weights, so it
+        can run on another thread, and many points (a decision-boundary map) share one snapshot."""
+        layers = [[n._frozen() for n in layer.neurons] for layer in self.layers]
 
         def predict(x: Sequence[float]) -> float | list[float]:
             for layer in layers:
-                out = []
-                for weights, bias, activation in layer:
-                    act = bias
-                    for wi, xi in zip(weights, x):
-                        act = act + wi * xi
-                    out.append(act if activation is None else activate[activation](act))
-                x = out
+                x = [_float_forward(neuron, x) for neuron in layer]
             return x[0] if len(x) == 1 else x
 
         return predict
