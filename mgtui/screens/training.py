@@ -152,21 +152,26 @@ class TrainingScreen(Screen):
     def _train(self, epochs: int | None = None) -> None:
         """Step the trainer until paused, finished or `epochs` are done (runs in a thread)."""
         worker = get_current_worker()
-        done, failure = 0, ""
+        done, failure = 0, None
         while not self.trainer.finished and not worker.is_cancelled:
             if epochs is None and not self.running:
                 break
-            try:
-                self.trainer.step()
-            except TrainingDiverged:
-                break
-            except Exception as error:  # the scenario's loss or schedule failing mid-run
-                failure = describe_exception(error, self.source, f"at epoch {self.trainer.epoch + 1}")
-                break
+            failure = self._one_epoch()
             done += 1
-            if epochs is not None and done >= epochs:
+            if failure is not None or (epochs is not None and done >= epochs):
                 break
-        self.app.call_from_thread(self._worker_done, failure)
+        self.app.call_from_thread(self._worker_done, failure or "")
+
+    def _one_epoch(self) -> str | None:
+        """Step the trainer once: None if it may go on, else why it stopped ("" for a NaN loss,
+        which the trainer itself records)."""
+        try:
+            self.trainer.step()
+        except TrainingDiverged:
+            return ""
+        except Exception as error:  # the scenario's loss or schedule failing mid-run
+            return describe_exception(error, self.source, f"at epoch {self.trainer.epoch + 1}")
+        return None
 
     def _worker_done(self, failure: str = "") -> None:
         if failure:
@@ -185,14 +190,14 @@ class TrainingScreen(Screen):
 
     def run_epochs_now(self, epochs: int) -> None:
         """Run epochs on this thread and repaint: for tests and scripts that want no threads."""
+        failure = None
         for _ in range(epochs):
             if self.trainer.finished:
                 break
-            try:
-                self.trainer.step()
-            except TrainingDiverged:
+            failure = self._one_epoch()
+            if failure is not None:
                 break
-        self.paint(force=True)
+        self._worker_done(failure or "")
 
     # --- keys ------------------------------------------------------------------------------------
 
