@@ -30,11 +30,6 @@ def number(x: float | None, width: int = 9) -> str:
     return text.rjust(width)
 
 
-def op_text(cursor: Cursor, node: int) -> str:
-    op = cursor.timeline.ops[node]
-    return str(op) if op else "leaf"
-
-
 def position_text(cursor: Cursor) -> str:
     """``start``, ``forward 2/3``, ``seed``, ``backward 7/12`` or ``end``-of-pass wording."""
     t, p = cursor.timeline, cursor.position

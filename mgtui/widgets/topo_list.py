@@ -48,11 +48,6 @@ class TopoList(ScrollView, can_focus=True):
         self._current = -1
         self.virtual_size = Size(ROW_WIDTH, len(cursor.timeline.nodes))
 
-    def retarget(self, cursor: Cursor) -> None:
-        self.cursor = cursor
-        self.virtual_size = Size(ROW_WIDTH, len(cursor.timeline.nodes))
-        self.refresh()
-
     def show_step(self, touched: set[int], full: bool = False) -> None:
         """Repaint after the cursor moved and keep the current node in view."""
         step = self.cursor.current_step
@@ -68,11 +63,9 @@ class TopoList(ScrollView, can_focus=True):
             self._scroll_into_view(current)
 
     def _refresh_row(self, node: int) -> None:
-        if node >= 0:
-            self.refresh_line(node - self.scroll_offset.y)
-
-    def refresh_line(self, y: int) -> None:
-        if 0 <= y < self.size.height:
+        """Repaint the row of `node` if it is on screen (row = node: the list is the topo order)."""
+        y = node - self.scroll_offset.y
+        if node >= 0 and 0 <= y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 
     def _scroll_into_view(self, row: int) -> None:
