@@ -26,8 +26,12 @@ class Session:
         if need_training and not scenario.has_training:
             raise ScenarioError(f"{scenario.path}: defines no training(), so there is nothing to train")
         training = scenario.training() if scenario.has_training else None
-        first_loss = first_loss_graph(training, scenario) if training is not None else None
-        output = scenario.graph() if scenario.has_graph else first_loss
+        if scenario.has_graph:
+            if training is not None:  # one sample's forward pass proves model, data and loss fit
+                first_loss_graph(training, scenario, sample=0)
+            output = scenario.graph()
+        else:
+            output = first_loss_graph(training, scenario)
         timeline = record(output, scenario)
         if position is not None and not 0 <= position <= len(timeline):
             raise ScenarioError(f"--steps {position}: {scenario.name}'s timeline has positions 0 to {len(timeline)}")
@@ -45,10 +49,11 @@ class Session:
         return Trainer(self.training)
 
 
-def first_loss_graph(training: Training, scenario: Scenario) -> Value:
-    """The loss graph before any training: proof that model, data and loss fit together."""
+def first_loss_graph(training: Training, scenario: Scenario, sample: int | None = None) -> Value:
+    """The loss graph before any training (of one sample, or the batch): proof that model, data
+    and loss fit together."""
     try:
-        return Trainer(training).loss_graph()
+        return Trainer(training).loss_graph(sample)
     except Exception as error:
         raise ScenarioError(describe_exception(error, scenario.path, "in training()'s first forward pass")) from None
 
