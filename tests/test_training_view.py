@@ -237,3 +237,46 @@ async def test_a_loss_that_fails_mid_training_stops_the_view_with_the_users_line
         assert screen.trainer.epoch == 2
         assert "training stopped" in screen_text(app)
         assert screen.note.endswith("picky_loss.py:12: RuntimeError: out of patience (at epoch 3)")
+
+
+async def test_keys_that_need_a_pause_say_so_and_i_pauses_before_opening_the_graph():
+    app = training_app("moons", autostart=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        await asyncio.sleep(0.3)
+        assert screen.running
+        await pilot.press("n")
+        assert screen.note == "pause first (space), then n runs one epoch at a time"
+        await pilot.press("plus")
+        assert screen.note == "pause first (space): the learning rate changes between epochs"
+        assert screen.trainer.rate_scale == 1.0
+        await pilot.press("i")  # pauses, lets the running epoch finish, then opens its graph
+        await settle(pilot)
+        graph = app.screen
+        assert isinstance(graph, GraphScreen)
+        timeline = graph.cursor.timeline
+        assert not screen.running
+        assert timeline.values[timeline.output_index] == screen.trainer.history[-1].loss
+
+
+async def test_shift_s_chooses_the_previous_sample():
+    app = training_app("tiny_mlp")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("S")  # batch → the last sample
+        assert training_screen(app).sample == 3
+        assert "i opens the loss graph of sample 3" in screen_text(app)
+        await pilot.press("S", "S", "S", "S")
+        assert training_screen(app).sample is None
+
+
+async def test_a_finished_run_says_r_restarts_it():
+    app = training_app("tiny_mlp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        screen.run_epochs_now(20)
+        await pilot.press("space")
+        assert not screen.running
+        assert "training is over: r restarts it" in screen_text(app)
+        await pilot.press("n")
+        assert screen.trainer.epoch == 20
+        assert screen.note == "training is over: r restarts it"

@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from engine.nn import MLP
 from engine.stepping import Timeline
@@ -180,9 +180,13 @@ class TrainingScreen(Screen):
         if self.trainer.finished or self.trainer.diverged is not None:
             self.running = False
         self.paint(force=True)
-        if self._open_graph_when_paused and not self._busy:
-            self._open_graph_when_paused = False
-            self.action_inspect()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """`i` pressed while training ran: open the graph once the last epoch's worker is gone."""
+        if event.worker.group == "train" and event.worker.is_finished and self._open_graph_when_paused:
+            if not self._busy:
+                self._open_graph_when_paused = False
+                self.action_inspect()
 
     @property
     def _busy(self) -> bool:
