@@ -44,8 +44,7 @@ class Session:
         return Cursor(self.timeline, position)
 
     def trainer(self) -> Trainer:
-        if self.training is None:
-            raise ScenarioError(f"{self.scenario.path}: defines no training()")
+        """A fresh trainer for the scenario's training (callers check that it has one)."""
         return Trainer(self.training)
 
 

@@ -268,3 +268,60 @@ def test_a_loss_that_fails_mid_training_stops_with_the_users_line(capsys):
     assert status == 1
     last = out.strip().splitlines()[-1]
     assert f"{path}:12: RuntimeError: out of patience (at epoch 3)" in last
+
+
+def test_print_or_train_without_a_scenario(capsys):
+    status, _, err = run(capsys, "--print")
+    assert status == 2
+    assert_one_line_error(err, "no scenario given", "mgtui --list")
+
+
+def test_steps_do_not_apply_to_training(capsys):
+    status, _, err = run(capsys, "tiny_mlp", "--train", "--print", "--steps", "3")
+    assert status == 2
+    assert_one_line_error(err, "--steps applies to the graph, not to --train")
+
+
+def test_a_directory_is_not_a_scenario(capsys, tmp_path):
+    folder = tmp_path / "lesson.py"
+    folder.mkdir()
+    status, _, err = run(capsys, str(folder), "--print")
+    assert status == 2
+    assert_one_line_error(err, str(folder), "is a directory")
+
+
+def test_a_file_that_is_not_text(capsys, tmp_path):
+    path = tmp_path / "binary.py"
+    path.write_bytes(b"\xff\xfe\x00graph")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, str(path), "cannot read it")
+
+
+def test_a_scenario_that_exits_while_loading(capsys, write_scenario):
+    path = write_scenario("import sys\nsys.exit(3)\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, str(path), "called exit(3) while loading")
+
+
+def test_graph_that_is_not_a_function(capsys, write_scenario):
+    path = write_scenario("graph = 42\n")
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}:1:", "graph must be a function taking no arguments, got int")
+
+
+def test_a_graph_whose_pass_cannot_be_recorded(capsys, write_scenario):
+    path = write_scenario(
+        """
+        from engine import Value
+
+        def graph():
+            a = Value(-1.0, label="a")
+            return Value(0.0, (a,), "log")  # built by hand: the op table refuses log(-1)
+        """
+    )
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, str(path), "cannot record the pass of graph()", "log")

@@ -384,3 +384,116 @@ async def test_a_graph_that_is_a_single_leaf(write_scenario):
         await pilot.press("p", "c")
         await settle(pilot)
         assert "check dx/dx" in screen_text(app)
+
+
+async def test_minus_slows_autoplay_down():
+    app = app_for("expression")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("minus")
+        assert app.screen.speed == 2
+        assert "autoplay speed 2 steps/s (space plays)" in screen_text(app)
+
+
+async def test_full_stop_and_comma_step_to_the_steps_that_touch_the_selected_node():
+    app = app_for("reuse")  # a feeds d = a·b and e = a + b
+    async with app.run_test(size=SIZE) as pilot:
+        tree = app.screen.query_one(GraphTree)
+        timeline = tree.cursor.timeline
+        await pilot.press("slash", "a", "enter")
+        await pilot.pause()
+        a = tree.selected_node()
+        assert timeline.name(a) == "a"
+        await pilot.press("full_stop")
+        assert cursor(app).position == timeline.steps_touching(a)[0] + 1
+        await pilot.press("full_stop")
+        second = cursor(app).position
+        assert second == timeline.steps_touching(a)[1] + 1
+        await pilot.press("comma")
+        assert cursor(app).position == timeline.steps_touching(a)[0] + 1
+
+
+async def test_enter_on_a_deeper_row_reroots_the_view_and_u_goes_back_up(write_scenario):
+    path = write_scenario(
+        '''
+        """A chain deeper than the tree's window."""
+        from engine import Value
+
+        def graph():
+            x = Value(0.5, label="x")
+            for i in range(30):
+                x = x.tanh()
+                x.label = f"t{i}"
+            return x
+        '''
+    )
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right_square_bracket")  # the last step computed the output: the tree shows it at the top
+        await pilot.pause()
+        tree = app.screen.query_one(GraphTree)
+        assert tree.view_root == tree.cursor.timeline.output_index
+        deeper = next(n for nodes in tree._occurrences.values() for n in nodes if n.data.deeper)
+        assert "⤵ enter: open deeper" in tree.row_text(deeper.data, False).plain
+        tree.move_cursor(deeper)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tree.view_root == deeper.data.node
+        assert f"graph from {tree.cursor.timeline.name(deeper.data.node)} (u: up)" in screen_text(app)
+        await pilot.press("u")
+        await pilot.pause()
+        assert tree.layout_model.depth[tree.view_root] < tree.layout_model.depth[deeper.data.node]
+        while tree.view_root != tree.cursor.timeline.output_index:
+            await pilot.press("u")
+            await pilot.pause()
+        assert "graph: name  op  data  grad" in screen_text(app)
+
+
+async def test_the_topological_list_moves_with_arrows_and_enter_shows_the_node_in_the_tree():
+    app = app_for("expression")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")  # to the topological order: a b e c d f L
+        topo = app.screen.query_one("#topo-list")
+        await pilot.press("home", "down", "down", "up")
+        assert topo.selected == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        tree = app.screen.query_one(GraphTree)
+        assert tree.cursor.timeline.name(tree.selected_node()) == "b"
+        assert app.focused is tree
+        assert "not following the steps" in screen_text(app)
+
+
+async def test_find_says_when_no_node_matches_and_escape_cancels():
+    app = app_for("neuron")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"zz", "enter")
+        assert "no node labelled 'zz'" in screen_text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, GraphScreen)
+        assert "found" not in screen_text(app)
+
+
+async def test_a_numerical_check_that_cannot_be_computed_says_why(write_scenario):
+    path = write_scenario(
+        '''
+        """log of a number a bump of h would make negative."""
+        from engine import Value
+
+        def graph():
+            b = Value(0.0, label="b")
+            L = (b * -1 + 1e-7).log()
+            L.label = "L"
+            return L
+        '''
+    )
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        tree = app.screen.query_one(GraphTree)
+        b = next(i for i, node in enumerate(tree.cursor.timeline.nodes) if node.label == "b")
+        tree.reveal(b)
+        await pilot.pause()
+        await pilot.press("c")
+        await settle(pilot)
+        assert "numerical check failed: log: needs a positive input" in screen_text(app)
