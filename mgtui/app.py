@@ -47,10 +47,7 @@ class MgtuiApp(App[int]):
 
             self.push_screen(PickerScreen(), self._picked)
 
-    def _picked(self, path: Path | None) -> None:
-        if path is None:
-            self.exit(0)
-            return
+    def _picked(self, path: Path) -> None:
         try:
             session = Session.open(load(path))
         except ScenarioError as error:

@@ -8,7 +8,7 @@ import pytest
 
 from engine.stepping import Cursor
 from mgtui.app import MgtuiApp
-from mgtui.scenario import load, resolve
+from mgtui.scenario import bundled_paths, load, resolve
 from mgtui.screens.graph import GraphScreen
 from mgtui.screens.help import HelpScreen
 from mgtui.session import Session
@@ -497,3 +497,19 @@ async def test_a_numerical_check_that_cannot_be_computed_says_why(write_scenario
         await pilot.press("c")
         await settle(pilot)
         assert "numerical check failed: log: needs a positive input" in screen_text(app)
+
+
+async def test_the_picker_shows_a_broken_scenario_and_says_why_it_cannot_open(monkeypatch, write_scenario):
+    broken = write_scenario("def graph(:\n    pass\n", name="broken.py")
+    monkeypatch.setattr("mgtui.screens.picker.bundled_paths", lambda: [broken, *bundled_paths()])
+    app = MgtuiApp(None)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        assert "broken      (broken:" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Cannot open this scenario" in screen_text(app)
+        assert "Pick a scenario" in screen_text(app)  # back in the picker
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GraphScreen)
