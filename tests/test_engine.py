@@ -625,6 +625,8 @@ def test_op_strings_round_trip_through_the_constructor():
         Value(1.0, (a,), "+")
     with pytest.raises(ValueError, match="unknown op"):
         Value(1.0, (a,), "sin")
+    with pytest.raises(TypeError, match="operands must be Values"):
+        Value(1.0, (a, 2.0), "+")
 
 
 @pytest.mark.parametrize(
