@@ -87,7 +87,8 @@ async def test_r_restarts_with_the_same_first_loss():
         await pilot.press("r")
         await settle(pilot)
         assert screen.trainer.epoch == 0
-        assert "restarted from the same initial weights" in screen_text(app)
+        assert screen.note == "restarted from the same initial weights"
+        assert "restarted from the same initial" in screen_text(app)
         await pilot.press("n")
         await settle(pilot)
         assert screen.trainer.history[0].loss == first
