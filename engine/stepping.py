@@ -70,6 +70,7 @@ class Step:
     value: float  # forward: the value computed; seed and backward: the node's grad
     text: tuple[str, ...]  # the step in words and numbers, one line per equation
     contributions: tuple[Contribution, ...] = ()
+    findings: tuple[str, ...] = ()  # where the user's own code disagrees with the chain rule, in words
 
 
 class Timeline:
@@ -91,6 +92,9 @@ class Timeline:
         self._grad_list: list[float] | None = None  # the end state, made on the first jump there
         self._consumers: list[list[int]] | None = None
         self._described: dict[int, Step] = {}  # the few steps asked about lately (see `step`)
+        # What a checked recording found wrong, step by step (the engine's own pass: nothing).
+        self.findings: dict[int, tuple[str, ...]] = {}
+        self.flagged_nodes: set[int] = set()
 
     # --- recording ------------------------------------------------------------------------------
 
@@ -232,6 +236,10 @@ class Timeline:
                 for o in dict.fromkeys(operands):
                     self._consumers[o].append(i)
         return self._consumers[node]
+
+    def flagged(self, node: int) -> bool:
+        """Did a step of this node (its forward value or its backward) disagree with the chain rule?"""
+        return node in self.flagged_nodes
 
     def steps_touching(self, node: int) -> list[int]:
         """Steps that compute `node`, seed it, pass its grad on, or add to its grad, in order."""
