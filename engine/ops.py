@@ -8,7 +8,13 @@ An `Op` is a `str` (``node._op == "+"`` works as in micrograd) that also carries
 - ``forward(*operand_data) -> float``: the node's value from its operands' values;
 - ``local(out, *operand_data) -> tuple``: d out / d operand for each operand, in operand order;
 - ``formula`` / ``local_text``: how the lecture writes them, with ``{0}``, ``{1}`` for the operands
-  and ``{out}`` for the node itself.
+  and ``{out}`` for the node itself;
+- ``method``: the Python method that computes it in a micrograd-style class (``__mul__``, ``tanh``),
+  so a wrong number in a learner's own class can point at the method to look at.
+
+The engine's own operators build only ``+ * **k tanh ReLU exp log sigmoid`` (``-`` and ``/`` are
+spelled with them, as micrograd does); ``-`` and ``/`` are here because a learner's own class may
+make them ops of their own, and mgtui checks and mirrors such graphs with this same table.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ class Op(str):
     local: Callable[..., tuple[float, ...]]
     formula: str
     local_text: tuple[str, ...]
+    method: str
     exponent: float | None = None
+    known = True  # False: an op of the learner's own that mgtui can show but not compute
 
     @property
     def arity(self) -> int:
@@ -47,9 +55,10 @@ def _op(
     local: Callable[..., tuple[float, ...]],
     formula: str,
     local_text: tuple[str, ...],
+    method: str = "",
 ) -> Op:
     op = Op(symbol)
-    op.forward, op.local, op.formula, op.local_text = forward, local, formula, local_text
+    op.forward, op.local, op.formula, op.local_text, op.method = forward, local, formula, local_text, method
     return op
 
 
@@ -67,6 +76,7 @@ ADD = _op(
     lambda out, a, b: (1.0, 1.0),
     "{0} + {1}",
     ("1", "1"),
+    "__add__",
 )
 
 MUL = _op(
@@ -75,6 +85,7 @@ MUL = _op(
     lambda out, a, b: (b, a),
     "{0} · {1}",
     ("{1}", "{0}"),
+    "__mul__",
 )
 
 
@@ -89,6 +100,7 @@ TANH = _op(
     lambda out, a: (1 - out**2,),
     "tanh({0})",
     ("1 − tanh²({0})",),
+    "tanh",
 )
 
 RELU = _op(
@@ -97,6 +109,7 @@ RELU = _op(
     lambda out, a: (float(out > 0),),
     "relu({0})",
     ("1 if {0} > 0 else 0",),
+    "relu",
 )
 
 
@@ -113,6 +126,7 @@ EXP = _op(
     lambda out, a: (out,),  # d/dx e^x = e^x: the output itself, not the input
     "exp({0})",
     ("exp({0})",),
+    "exp",
 )
 
 
@@ -128,6 +142,7 @@ LOG = _op(
     lambda out, a: (1 / a,),
     "log({0})",
     ("1/{0}",),
+    "log",
 )
 
 
@@ -145,6 +160,33 @@ SIGMOID = _op(
     lambda out, a: (out * (1 - out),),
     "σ({0})",
     ("σ({0}) · (1 − σ({0}))",),
+    "sigmoid",
+)
+
+
+SUB = _op(
+    "-",
+    lambda a, b: a - b,
+    lambda out, a, b: (1.0, -1.0),
+    "{0} − {1}",
+    ("1", "−1"),
+    "__sub__",
+)
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise _domain_error("/", "division by zero", b)
+    return a / b
+
+
+DIV = _op(
+    "/",
+    _divide,
+    lambda out, a, b: (1 / b, -a / (b * b)),
+    "{0} / {1}",
+    ("1/{1}", "−{0}/{1}²"),
+    "__truediv__",
 )
 
 
@@ -183,6 +225,7 @@ def power(exponent: float) -> Op:
         local,
         "{0}^" + _exponent_text(k),
         (f"{_exponent_text(k)}·{{0}}^{_exponent_text(k - 1)}",),
+        "__pow__",
     )
     op.exponent = k
     _powers[exponent] = op
@@ -194,7 +237,7 @@ def _exponent_text(k: float) -> str:
     return text if k >= 0 else f"({text})"
 
 
-_NAMED: dict[str, Op] = {op: op for op in (LEAF, ADD, MUL, TANH, RELU, EXP, LOG, SIGMOID)}
+_NAMED: dict[str, Op] = {op: op for op in (LEAF, ADD, MUL, TANH, RELU, EXP, LOG, SIGMOID, SUB, DIV)}
 _NAMED_LOWER: dict[str, Op] = {symbol.lower(): op for symbol, op in _NAMED.items()}
 
 
@@ -217,3 +260,16 @@ def op_named(symbol: str) -> Op:
         return op
     known = ", ".join(repr(s) for s in _NAMED if s) + ", '**k'"
     raise ValueError(f"unknown op {symbol!r}: the engine knows {known}")
+
+
+def unknown_op(symbol: str, arity: int) -> Op:
+    """An op of a learner's own class that the table does not know: it can be drawn and stepped
+    (with the numbers their code computed) but not computed, checked or mirrored."""
+
+    def cannot(*_: float) -> tuple[float, ...]:
+        raise ValueError(f"op {symbol!r} is not one mgtui knows, so it cannot compute it")
+
+    operands = ", ".join(f"{{{j}}}" for j in range(arity))
+    op = _op(symbol, cannot, cannot, f"{symbol}({operands})", ("?",) * arity)
+    op.known = False
+    return op

@@ -1,50 +1,51 @@
 """The forward and backward pass as a timeline of steps, and a cursor that walks it both ways.
 
-A `Timeline` records a whole pass over the graph of one output `Value`:
+A `Timeline` is a whole recorded pass over the graph of one output:
 
 - forward steps, one per computed node in topological order: its value from its operands';
 - the seed step: the output's grad is 1;
 - backward steps, one per computed node in reverse topological order: its local derivatives
   applied to each operand, ``operand.grad += local · node.grad``.
 
-Nodes are numbered by their place in the topological order (leaves included), and every number is
-recorded once, when the timeline is built, from the op table in `engine.ops`. A `Cursor` then
-moves along the timeline by copying recorded numbers in and out, so a step back restores the exact
-bits the state had, at the cost of that one step.
+The numbers come from a `Recording` (`engine.recording`): computed from the op table for an engine
+graph, or observed while a learner's own ``_backward`` closures ran, each step judged against the op
+table. The timeline does not care which. A `Cursor` then moves along it by copying recorded numbers
+in and out, so a step back restores the exact bits the state had, at the cost of that one step.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.gradcheck import numerical_grad
+from engine.foreign import is_value_like, missing_attributes
+from engine.judge import close
 from engine.ops import Op
-from engine.value import Value, topological_order
+from engine.recording import (
+    Finding,
+    Recording,
+    chain_rule_text,
+    format_number,
+    node_name,
+    record_engine_pass,
+    symbol,
+)
+from engine.value import Value
 
 Phase = Literal["forward", "seed", "backward"]
 
-
-def format_number(x: float | None) -> str:
-    """Numbers as the step texts show them: ``2.0``, ``-6.0``, ``0.707107``, ``nan``."""
-    if x is None:
-        return "?"
-    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
-        return f"{x:.1f}"
-    text = f"{x:.6g}"
-    if math.isfinite(x) and not any(c in text for c in ".e"):
-        if abs(x - round(x)) <= 1e-9 * abs(x):  # float noise, as in 0.9999999999999996: say 1.0
-            return f"{round(x)}.0"
-        return repr(x)  # 2.0000001 would round to "2": never let an inexact number look exact
-    return text
+__all__ = ["Contribution", "Cursor", "Finding", "Step", "Timeline", "format_number"]
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """One operand receiving gradient in a backward step: ``operand.grad += local · upstream``."""
+    """One operand slot receiving gradient in a backward step: ``operand.grad += local · upstream``.
+
+    For a learner's own class, `after` is what their ``_backward`` wrote and `expected_after` what
+    the chain rule says it should have written (None where the op is not one the engine knows).
+    """
 
     operand: int
     local: float
@@ -53,10 +54,17 @@ class Contribution:
     before: float | None  # None: this is the first contribution, the grad was not computed yet
     after: float
     final: bool  # no contribution to this operand comes after this one
+    expected_after: float | None = None
+    written: bool = True  # False: the learner's _backward never wrote this operand's grad
 
     @property
     def product(self) -> float:
         return self.local * self.upstream
+
+    @property
+    def agrees(self) -> bool:
+        """Did this slot's write leave the grad where the chain rule says (True where unknown)?"""
+        return self.expected_after is None or close(self.after, self.expected_after)
 
 
 @dataclass(frozen=True)
@@ -70,128 +78,77 @@ class Step:
     value: float  # forward: the value computed; seed and backward: the node's grad
     text: tuple[str, ...]  # the step in words and numbers, one line per equation
     contributions: tuple[Contribution, ...] = ()
-    findings: tuple[str, ...] = ()  # where the user's own code disagrees with the chain rule, in words
+    findings: tuple[Finding, ...] = ()  # where the learner's own code disagrees with the chain rule
 
 
 class Timeline:
-    """The recorded forward and backward pass over the graph of `output`."""
+    """The recorded forward and backward pass over the graph of `output`.
 
-    def __init__(self, output: Value) -> None:
-        if not isinstance(output, Value):
-            raise TypeError(f"a timeline needs a Value, got {type(output).__name__}")
+    `output` is an engine `Value`, or any micrograd-like object (``data``, ``grad``, ``_prev``, ``_op``,
+    ``_backward``: micrograd's own `Value`, a class written along with the lecture): its pass is then
+    the one the learner's code computes, observed step by step (`engine.observe`).
+    """
+
+    def __init__(self, output: object) -> None:
+        if isinstance(output, Value):
+            recording = record_engine_pass(output)
+        elif is_value_like(output):
+            from engine.observe import record_observed_pass
+
+            recording = record_observed_pass(output)
+        else:
+            missing = ", ".join(missing_attributes(output))
+            raise TypeError(f"a timeline needs a Value, got {type(output).__name__} (it has no {missing})")
         self.output = output
-        self.nodes: list[Value] = topological_order(output)
+        self._adopt(recording)
+
+    def _adopt(self, r: Recording) -> None:
+        self.recording = r
+        self.nodes, self.labels, self.operands, self.ops, self.computed = (
+            r.nodes,
+            r.labels,
+            r.operands,
+            r.ops,
+            r.computed,
+        )
+        self.values, self.grads = r.values, r.grads
+        self.first_touch, self.last_touch = r.first_touch, r.last_touch
+        self.edge_start, self.edge_local, self.edge_before, self.edge_after = (
+            r.edge_start,
+            r.edge_local,
+            r.edge_before,
+            r.edge_after,
+        )
+        self.edge_first, self._edge_operand, self.edge_slot = r.edge_first, r.edge_operand, r.edge_slot
+        self.observed = r.observed
         self.output_index = len(self.nodes) - 1
-        self.values = self._record_forward()
+        self._forward_step = forward_step = [-1] * len(self.nodes)
+        for k, i in enumerate(self.computed):
+            forward_step[i] = k
         # Leaves hold the recorded float, as every other state does (not an int a leaf may carry).
         self._value_list: list[float] = self.values.tolist()
         self.initial_values: list[float | None] = list(self._value_list)
         for i in self.computed:
             self.initial_values[i] = None
-        self.grads = self._record_backward()
         self._grad_list: list[float] | None = None  # the end state, made on the first jump there
         self._consumers: list[list[int]] | None = None
         self._described: dict[int, Step] = {}  # the few steps asked about lately (see `step`)
-        # What a checked recording found wrong, step by step (the engine's own pass: nothing).
-        self.findings: dict[int, tuple[str, ...]] = {}
-        self.flagged_nodes: set[int] = set()
-
-    # --- recording ------------------------------------------------------------------------------
-
-    def _record_forward(self) -> array:
-        """Number the nodes, note each one's operands and op, and compute every value once."""
-        nodes = self.nodes
-        n = len(nodes)
-        index = {node: i for i, node in enumerate(nodes)}
-        operands: list[tuple[int, ...]] = [()] * n
-        ops: list[Op] = [node._op for node in nodes]
-        computed: list[int] = []
-        forward_step = array("l", [-1]) * n
-        self.operands, self.ops, self.computed, self._forward_step = operands, ops, computed, forward_step
-        values = array("d", bytes(8 * n))
-        for i, node in enumerate(nodes):
-            a = node._a
-            if a is None:
-                values[i] = node.data
-                continue
-            forward_step[i] = len(computed)
-            computed.append(i)
-            b = node._b
-            if b is None:
-                ia = index[a]
-                operands[i] = (ia,)
-                values[i] = ops[i].forward(values[ia])
-            else:
-                ia, ib = index[a], index[b]
-                operands[i] = (ia, ib)
-                values[i] = ops[i].forward(values[ia], values[ib])
-        return values
-
-    def _record_backward(self) -> array:
-        """Run the backward pass once, keeping each contribution's local derivative and grads.
-
-        Edges (one per operand of a computed node) are stored in the order the backward pass
-        makes them; node i's come from edge_start[i] on (-1 for a leaf).
-        """
-        n = len(self.nodes)
-        grads = array("d", bytes(8 * n))
-        self.first_touch = first = array("l", [-1]) * n  # step of the first contribution to each grad
-        self.last_touch = last = array("l", [-1]) * n  # step after which each grad is final
-        self.edge_start = edge_start = array("l", [-1]) * (n + 1)
-        edge_start[n] = 0
-        edge_local, edge_before, edge_after, edge_operand = [], [], [], []
-        edge_first = bytearray()
-        add_local, add_before, add_after, add_operand, add_first = (
-            edge_local.append,
-            edge_before.append,
-            edge_after.append,
-            edge_operand.append,
-            edge_first.append,
-        )
-
-        seed = self.seed_step
-        grads[self.output_index] = 1.0
-        first[self.output_index] = last[self.output_index] = seed
-        values, operands_of, ops = self.values, self.operands, self.ops
-        step, e = seed, 0
-        for i in reversed(self.computed):
-            step += 1
-            operands = operands_of[i]
-            upstream = grads[i]
-            edge_start[i] = e
-            if len(operands) == 2:
-                a, b = operands
-                local_a, local_b = ops[i].local(values[i], values[a], values[b])
-                pairs = ((a, local_a), (b, local_b))
-            else:
-                pairs = zip(operands, ops[i].local(values[i], *(values[o] for o in operands)))
-            for operand, local in pairs:
-                before = grads[operand]
-                after = before + local * upstream
-                grads[operand] = after
-                add_local(local)
-                add_before(before)
-                add_after(after)
-                add_operand(operand)
-                e += 1
-                if first[operand] < 0:
-                    first[operand] = step
-                    add_first(1)
-                else:
-                    add_first(0)
-                last[operand] = step
-        self.edge_local = array("d", edge_local)
-        self.edge_before = array("d", edge_before)
-        self.edge_after = array("d", edge_after)
-        self.edge_first = edge_first
-        self._edge_operand = array("l", edge_operand)
-        return grads
+        self.findings: dict[int, tuple[Finding, ...]] = r.findings
+        self.flag_step: dict[int, int] = {}  # flagged node -> the first of its steps that disagrees
+        for step, found in r.findings.items():
+            for finding in found:
+                self.flag_step.setdefault(finding.node, step)
+        self.flagged_nodes: set[int] = set(self.flag_step)
 
     def _edge_offset(self, step: int) -> int:
         """The first edge of backward step `step` (the number of edges when `step` is the end)."""
         if step >= len(self):
             return len(self.edge_after)
         return self.edge_start[self.computed[2 * self.seed_step - step]]
+
+    def edges_of(self, step: int) -> range:
+        """The writes backward step `step` made, in the order it made them."""
+        return range(self._edge_offset(step), self._edge_offset(step + 1))
 
     # --- shape of the timeline ------------------------------------------------------------------
 
@@ -254,12 +211,11 @@ class Timeline:
 
     def name(self, node: int) -> str:
         """The node's label, or a stable short id (its place in the topological order)."""
-        return self.nodes[node].label or f"#{node}"
+        return node_name(self.labels, node)
 
     def symbol(self, node: int) -> str:
         """The name as an operand in a formula: ``(x1*w1 + x2*w2)`` keeps the arithmetic readable."""
-        name = self.name(node)
-        return name if _is_atom(name) else f"({name})"
+        return symbol(self.labels, node)
 
     def step(self, index: int) -> Step:
         """What step `index` does, in numbers and words.
@@ -280,15 +236,17 @@ class Timeline:
         node = self.node_of_step(index)
         phase = self.phase_of(index)
         operands = self.operands[node]
+        findings = self.findings.get(index, ())
         if phase == "forward":
-            return Step(index, phase, node, operands, self.values[node], (self._forward_text(node),))
+            return Step(index, phase, node, operands, self.values[node], (self._forward_text(node),), (), findings)
         if phase == "seed":
             name = self.symbol(node)
             text = f"{name}.grad = 1.0   (d{name}/d{name}: the output against itself)"
             return Step(index, phase, node, operands, 1.0, (text,))
         contributions = self._contributions(node, index)
-        text = tuple(self._contribution_text(node, c) for c in contributions)
-        return Step(index, phase, node, operands, self.grads[node], text, contributions)
+        text = tuple(self._contribution_text(node, j, c) for j, c in enumerate(contributions))
+        upstream = contributions[0].upstream if contributions else self.grads[node]
+        return Step(index, phase, node, operands, upstream, text, contributions, findings)
 
     def _forward_text(self, node: int) -> str:
         op, operands = self.ops[node], self.operands[node]
@@ -299,48 +257,127 @@ class Timeline:
             f" = {format_number(self.values[node])}"
         )
 
+    def upstream_at(self, step: int) -> float:
+        """The grad the node of backward step `step` had when that step ran (what it passed on)."""
+        node = self.node_of_step(step)
+        upstream = self.recording.upstream
+        return self.grads[node] if upstream is None else upstream[node]
+
+    def _grad_before(self, node: int, step: int) -> float | None:
+        """The grad of `node` just before step `step` (None: not computed yet)."""
+        for e in range(self._edge_offset(step) - 1, self._edge_offset(self.seed_step + 1) - 1, -1):
+            if self._edge_operand[e] == node:
+                return self.edge_after[e]
+        return 1.0 if node == self.output_index else None
+
     def _contributions(self, node: int, step: int) -> tuple[Contribution, ...]:
-        start, upstream = self.edge_start[node], self.grads[node]
-        names = [self.symbol(o) for o in self.operands[node]]
+        """One per operand slot: the write that slot made (for a learner's class: none, maybe)."""
+        operands, op = self.operands[node], self.ops[node]
+        upstream = self.upstream_at(step)
+        names = [self.symbol(o) for o in operands]
+        edges = self.edges_of(step)
+        slot_edge = {}
+        for k, e in enumerate(edges):
+            j = k if self.edge_slot is None else self.edge_slot[e]
+            if j >= 0:
+                slot_edge[j] = e
         result = []
-        for j, operand in enumerate(self.operands[node]):
-            e = start + j
+        for j, operand in enumerate(operands):
+            e = slot_edge.get(j)
+            local = self.edge_local[e] if e is not None else math.nan
+            if e is None and op.known:
+                try:
+                    local = op.local(self.values[node], *(self.values[o] for o in operands))[j]
+                except (ValueError, ArithmeticError):
+                    local = math.nan
+            if e is None:  # their _backward never wrote this operand's grad: it stays as it was
+                before = self._grad_before(operand, step)
+                after = 0.0 if before is None else before
+            else:
+                before = None if self.edge_first[e] else self.edge_before[e]
+                after = self.edge_after[e]
+            expected = None
+            if op.known and not math.isnan(local):
+                expected = (0.0 if before is None else before) + local * upstream
             result.append(
                 Contribution(
                     operand=operand,
-                    local=self.edge_local[e],
-                    local_text=self.ops[node].local_text[j].format(*names),
+                    local=local,
+                    local_text=op.local_text[j].format(*names),
                     upstream=upstream,
-                    before=None if self.edge_first[e] else self.edge_before[e],
-                    after=self.edge_after[e],
-                    final=self.last_touch[operand] == step and self._last_edge_to(node, operand) == j,
+                    before=before,
+                    after=after,
+                    final=self.last_touch[operand] == step and self._last_slot_to(step, operand, slot_edge) == j,
+                    expected_after=expected,
+                    written=e is not None,
                 )
             )
         return tuple(result)
 
-    def _last_edge_to(self, node: int, operand: int) -> int:
-        return max(j for j, o in enumerate(self.operands[node]) if o == operand)
+    def _last_slot_to(self, step: int, operand: int, slot_edge: dict[int, int]) -> int:
+        """The slot whose write to `operand` came last in the step (the one that leaves it final)."""
+        last_e = max((e for e in self.edges_of(step) if self._edge_operand[e] == operand), default=None)
+        return next((j for j, e in slot_edge.items() if e == last_e), -1)
 
-    def _contribution_text(self, node: int, c: Contribution) -> str:
-        local = c.local_text if _is_atom(c.local_text) else f"({c.local_text})"
-        return (
-            f"{self.symbol(c.operand)}.grad += {local} · {self.symbol(node)}.grad"
-            f" = {format_number(c.local)} · {format_number(c.upstream)} = {format_number(c.product)}"
-        )
+    def _contribution_text(self, node: int, slot: int, c: Contribution) -> str:
+        if not self.ops[node].known:
+            added = c.after - (c.before or 0.0)
+            return (
+                f"{self.symbol(c.operand)}.grad += {format_number(added)}"
+                f"   (op {str(self.ops[node])!r} is yours: mgtui shows what your _backward added)"
+            )
+        return chain_rule_text(self.labels, node, self.operands[node], self.ops[node], slot, c.local, c.upstream)
+
+    def nodes_changed_by(self, step: int) -> set[int]:
+        """The step's node and every node whose value or grad the step set."""
+        node = self.node_of_step(step)
+        if step <= self.seed_step:
+            return {node}
+        return {node, *self.operands[node], *(self._edge_operand[e] for e in self.edges_of(step))}
 
     # --- checks ---------------------------------------------------------------------------------
 
     def numerical_grad(self, node: int, h: float = 1e-6) -> float:
-        """The lecture's check of node's grad: bump it by h, rerun the forward pass, measure."""
-        return numerical_grad(self.output, self.nodes[node], h)
+        """The lecture's check of node's grad: bump it by h, rerun the forward pass, measure.
+
+        The forward pass is rerun with the op table on the recorded values, so it works for a
+        learner's own class too, as long as every op downstream of the node is one the engine knows.
+        """
+        return numerical_grad(self.values, self.operands, self.ops, node, h)
 
     def rebuilt(self) -> Timeline:
         """A new timeline from the same graph, picking up leaves whose data has changed."""
         return Timeline(self.output)
 
 
-def _is_atom(text: str) -> bool:
-    return all(ch.isalnum() or ch in "#._[]" for ch in text)
+def numerical_grad(values, operands: list[tuple[int, ...]], ops: list[Op], node: int, h: float = 1e-6) -> float:
+    """d output / d node measured the lecture's way, ``(f(x + h) - f(x)) / h``, over recorded arrays.
+
+    The output is the last node; `node` is treated as an input (its value replaced, everything
+    downstream recomputed from the op table), which is exactly what its grad claims to measure.
+    Both runs use the op table, so a learner's own slightly different forward cannot leak into the
+    difference.
+    """
+    return (
+        _output_with(values, operands, ops, node, values[node] + h)
+        - _output_with(values, operands, ops, node, values[node])
+    ) / h
+
+
+def _output_with(values, operands: list[tuple[int, ...]], ops: list[Op], node: int, value: float) -> float:
+    """The output recomputed with `node` set to `value` (only what lies downstream of it)."""
+    downstream = bytearray(len(operands))
+    downstream[node] = 1
+    current = list(values)
+    current[node] = value
+    for i in range(node + 1, len(operands)):
+        if any(downstream[o] for o in operands[i]):
+            downstream[i] = 1
+            op = ops[i]
+            if not op.known:
+                raise ValueError(f"op {str(op)!r} is not one mgtui knows, so it cannot rerun the forward pass")
+            current[i] = op.forward(*(current[o] for o in operands[i]))
+    return current[-1]
 
 
 class Cursor:
@@ -370,6 +407,11 @@ class Cursor:
 
     def grad(self, node: int) -> float | None:
         return self._grads[node]
+
+    def flagged(self, node: int) -> bool:
+        """Has a step of this node that disagrees with the chain rule been taken yet?"""
+        step = self.timeline.flag_step.get(node)
+        return step is not None and self.position > step
 
     def grad_is_final(self, node: int) -> bool:
         """Every consumer has passed this node its contribution (the output: once seeded)."""
@@ -448,6 +490,14 @@ class Cursor:
         steps = self.timeline.steps_touching(node)
         return self.seek(next((s + 1 for s in reversed(steps) if s + 1 < self.position), self.position))
 
+    def next_flagged(self) -> bool:
+        """To just after the next step that disagrees with the chain rule."""
+        return self.seek(next((s + 1 for s in self.timeline.findings if s + 1 > self.position), self.position))
+
+    def previous_flagged(self) -> bool:
+        steps = reversed(list(self.timeline.findings))
+        return self.seek(next((s + 1 for s in steps if s + 1 < self.position), self.position))
+
     def retarget(self, timeline: Timeline) -> None:
         """Follow a rebuilt timeline of the same graph, keeping the position."""
         old = self.position
@@ -470,9 +520,9 @@ class Cursor:
         elif step == t.seed_step:
             self._grads[node] = 1.0
         else:
-            start = t.edge_start[node]
-            for j, operand in enumerate(t.operands[node]):
-                self._grads[operand] = t.edge_after[start + j]
+            grads, operand_of, after = self._grads, t._edge_operand, t.edge_after
+            for e in t.edges_of(step):
+                grads[operand_of[e]] = after[e]
 
     def _undo(self, step: int) -> None:
         t = self.timeline
@@ -482,11 +532,9 @@ class Cursor:
         elif step == t.seed_step:
             self._grads[node] = None
         else:
-            start = t.edge_start[node]
-            operands = t.operands[node]
-            for j in reversed(range(len(operands))):
-                e = start + j
-                self._grads[operands[j]] = None if t.edge_first[e] else t.edge_before[e]
+            grads, operand_of, before, is_first = self._grads, t._edge_operand, t.edge_before, t.edge_first
+            for e in reversed(t.edges_of(step)):
+                grads[operand_of[e]] = None if is_first[e] else before[e]
 
     def _apply_steps(self, start: int, stop: int) -> None:
         """Apply steps start..stop-1 in order: what `_apply` does, for a long walk.

@@ -416,8 +416,8 @@ def test_a_backward_step_shows_local_derivative_product_and_grads_before_and_aft
     assert step.phase == "backward" and step.node == index_of(t, g["e"]) and step.value == -2.0
     ca, cb = step.contributions
     assert isinstance(ca, Contribution)
-    assert ca == Contribution(index_of(t, g["a"]), -3.0, "b", -2.0, None, 6.0, True)
-    assert cb == Contribution(index_of(t, g["b"]), 2.0, "a", -2.0, None, -4.0, True)
+    assert ca == Contribution(index_of(t, g["a"]), -3.0, "b", -2.0, None, 6.0, True, expected_after=6.0)
+    assert cb == Contribution(index_of(t, g["b"]), 2.0, "a", -2.0, None, -4.0, True, expected_after=-4.0)
     assert ca.product == 6.0 and cb.product == -4.0
 
 

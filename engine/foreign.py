@@ -1,0 +1,315 @@
+"""Graphs of a learner's own `Value` class: anything with ``data``, ``grad``, ``_prev``, ``_op``, ``_backward``.
+
+People who follow the lecture write their own class, and micrograd's own `Value` is one too. Neither
+keeps its operands in order: ``_prev`` is a `set`, iterated in the order of the objects' addresses,
+which changes from run to run. mgtui needs the operand order (``a - b`` is not ``b - a``, the tree
+draws ``a`` before ``b``), the same on every run of the same file, so it reads it where the class
+keeps it after all: the ``_backward`` closure, whose ``self`` is the first operand and ``other`` the
+second, exactly as micrograd's and the lecture's operators name them.
+
+Nothing here writes to the learner's objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Real
+
+from engine.ops import LEAF, Op, op_named, unknown_op
+
+VALUE_ATTRIBUTES = ("data", "grad", "_prev", "_op", "_backward")
+
+
+def missing_attributes(candidate: object) -> list[str]:
+    """The micrograd attributes `candidate` lacks (empty: it can be stepped like a Value)."""
+    return [name for name in VALUE_ATTRIBUTES if not hasattr(candidate, name)]
+
+
+def is_value_like(candidate: object) -> bool:
+    return not missing_attributes(candidate)
+
+
+class GraphError(ValueError):
+    """A graph that cannot be walked: not Value-like, a non-number, a cycle."""
+
+
+@dataclass
+class GraphShape:
+    """A graph in topological order, whatever class its nodes are: node i's operands are indices."""
+
+    nodes: list
+    operands: list[tuple[int, ...]]
+    ops: list[Op]
+    labels: list[str]
+
+    @property
+    def output_index(self) -> int:
+        return len(self.nodes) - 1
+
+    def signature(self) -> tuple:
+        """What two recordings of the same file share when only the numbers differ."""
+        return tuple(self.operands), tuple(str(op) for op in self.ops), tuple(self.labels)
+
+
+def describe(node: object) -> str:
+    """A node as an error message names it: its label, else its op and data."""
+    label = _label(node)
+    if label:
+        return label
+    op = getattr(node, "_op", "")
+    data = getattr(node, "data", "?")
+    return f"{type(node).__name__}(data={data!r}{f', op={op!r}' if op else ''})"
+
+
+def _label(node: object) -> str:
+    label = getattr(node, "label", "")
+    return label if isinstance(label, str) else str(label)
+
+
+def number(node: object) -> float:
+    """The node's data as a float, or a `GraphError` saying what it is instead."""
+    data = node.data
+    if isinstance(data, bool) or not isinstance(data, Real):
+        try:
+            return float(data)  # numpy scalars and the like
+        except (TypeError, ValueError):
+            raise GraphError(f"{describe(node)}: data must be a number, got {type(data).__name__}") from None
+    return float(data)
+
+
+class OperandOrder:
+    """`node`'s operands in operand order, duplicates included (``a*a`` has ``a`` twice).
+
+    Called once per node of graphs of tens of thousands, so where the closure keeps ``self`` and
+    ``other`` is looked up once per code object (every ``a*b`` of a class shares one).
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[object, tuple[int, int] | None] = {}
+        self._binary: dict[object, bool] = {}
+
+    def __call__(self, node: object) -> tuple:
+        children = node._prev
+        kind = type(children)
+        if kind is tuple:
+            return children
+        if kind is list:
+            return tuple(children)
+        if kind is not set and kind is not frozenset and not isinstance(children, Iterable):
+            raise GraphError(
+                f"{describe(node)}: _prev must be a set, tuple or list of Values, got {type(children).__name__}"
+            )
+        count = len(children)
+        if count == 0:
+            return ()
+        if count == 1:  # a*a keeps a once in its set, but the op uses it twice
+            (only,) = children
+            return (only, only) if self._is_binary(node._op) else (only,)
+        if count == 2:
+            pair = self._self_and_other(node._backward)
+            if pair is not None:
+                a, b = pair
+                x, y = children
+                if (a is x and b is y) or (a is y and b is x):
+                    return pair
+        return _ordered_by_closure(node, list(children))
+
+    def _self_and_other(self, backward: object) -> tuple | None:
+        cells = getattr(backward, "__closure__", None)
+        if not cells:
+            return None
+        code = backward.__code__
+        slots = self._slots.get(code, False)
+        if slots is False:
+            names = code.co_freevars
+            slots = self._slots[code] = (
+                (names.index("self"), names.index("other")) if "self" in names and "other" in names else None
+            )
+        if slots is None:
+            return None
+        try:
+            return cells[slots[0]].cell_contents, cells[slots[1]].cell_contents
+        except ValueError:  # an empty cell
+            return None
+
+    def _is_binary(self, symbol: object) -> bool:
+        binary = self._binary.get(symbol)
+        if binary is None:
+            try:
+                binary = op_named(str(symbol)).arity == 2
+            except ValueError:
+                binary = False
+            self._binary[symbol] = binary
+        return binary
+
+
+def _ordered_by_closure(node: object, members: list) -> tuple:
+    """The general case: ``self``, ``other``, then whatever else the closure names, in its order;
+    members it does not name last, in an order that does not depend on memory addresses."""
+    ids = {id(m) for m in members}
+    named = _closure_values(node._backward)
+    candidates = (named.pop("self", None), named.pop("other", None), *named.values())
+    ordered: list = []
+    seen: set[int] = set()
+    for value in candidates:
+        if value is not None and id(value) in ids and id(value) not in seen:
+            ordered.append(value)
+            seen.add(id(value))
+    rest = sorted((m for m in members if id(m) not in seen), key=_stable_key)
+    return tuple(ordered + rest)
+
+
+def _closure_values(function: object) -> dict[str, object]:
+    """The objects a ``_backward`` closure (or a bound method's closure) holds, by variable name."""
+    function = getattr(function, "__func__", function)
+    code, cells = getattr(function, "__code__", None), getattr(function, "__closure__", None)
+    if code is None or not cells:
+        return {}
+    values = {}
+    for name, cell in zip(code.co_freevars, cells):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    return values
+
+
+def _stable_key(node: object) -> tuple:
+    """An order that does not depend on where objects live in memory (ties stay in set order)."""
+    data = getattr(node, "data", 0)
+    return (_label(node), str(getattr(node, "_op", "")), repr(data))
+
+
+ENTERED = -1  # a walk's mark for a node whose operands are being walked (placed nodes hold their index)
+
+
+def walk(root: object) -> GraphShape:
+    """Every node `root` depends on, operands before the nodes that use them, `root` last.
+
+    Depth first with operands in operand order, like micrograd's ``build_topo``, but with an explicit
+    stack (no recursion limit) and without marking the learner's objects. A cycle, which no forward
+    pass can build but mutating ``_prev`` can, is refused with the nodes on it.
+    """
+    try:
+        return _walk(root)
+    except AttributeError as error:
+        _find_non_value(root)  # name the node that is not a Value, if that is what went missing
+        raise GraphError(f"cannot walk the graph: {error}") from None
+
+
+def _walk(root: object) -> GraphShape:
+    ordered = OperandOrder()
+    order: list = []
+    operands_of: list[tuple[int, ...]] = []
+    state: dict[int, int] = {}  # id(node) -> ENTERED (operands pushed), or its index once placed
+    pending: dict[int, tuple] = {}  # id(node) -> its operand nodes, while entered
+    stack = [root]
+    push, pop, place, place_operands = stack.append, stack.pop, order.append, operands_of.append
+    get = state.get
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        mark = get(key)
+        if mark is None:
+            state[key] = ENTERED
+            operands = pending[key] = ordered(node)
+            for operand in reversed(operands):
+                operand_mark = get(id(operand))
+                if operand_mark is None:
+                    push(operand)
+                elif operand_mark == ENTERED:
+                    raise GraphError(_cycle_message(operand, node, ordered))
+        else:
+            pop()
+            if mark == ENTERED:
+                operands = pending.pop(key)
+                if len(operands) == 2:
+                    a, b = operands
+                    place_operands((state[id(a)], state[id(b)]))
+                elif operands:
+                    place_operands(tuple([state[id(o)] for o in operands]))
+                else:
+                    place_operands(())
+                state[key] = len(order)
+                place(node)
+    op_of = _OpTable()
+    ops = [op_of(node._op, len(operands)) for node, operands in zip(order, operands_of)]
+    return GraphShape(order, operands_of, ops, _labels(order))
+
+
+def _labels(nodes: list) -> list[str]:
+    """Each node's label, or '' (micrograd's own Value has none: ask its instance dict, which is
+    much cheaper than a failing getattr on each of tens of thousands of nodes)."""
+    labels = []
+    has_label: dict[type, bool] = {}
+    for node in nodes:
+        kind = type(node)
+        declared = has_label.get(kind)
+        if declared is None:
+            declared = has_label[kind] = hasattr(kind, "label")
+        if declared:
+            label = node.label
+        else:
+            label = getattr(node, "__dict__", {}).get("label", "")
+        labels.append(label if type(label) is str else _label(node))
+    return labels
+
+
+def _find_non_value(root: object) -> None:
+    """Raise a `GraphError` naming the first node (from the root) that lacks Value attributes."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        missing = missing_attributes(node)
+        if missing:
+            where = "" if node is root else ", an operand in the graph,"
+            raise GraphError(f"{describe(node)}{where} is not a Value: it has no {', '.join(missing)}")
+        for operand in node._prev:
+            if id(operand) not in seen:
+                seen.add(id(operand))
+                stack.append(operand)
+
+
+def _cycle_message(back_to: object, node: object, ordered: OperandOrder) -> str:
+    """Name the nodes of the cycle: the path of operands that leads from `back_to` to `node`."""
+    path = _path(back_to, node, ordered) or [back_to, node]
+    names = [describe(n) for n in [*path, back_to]]
+    return "the graph has a cycle: " + " → ".join(names) + " (a node is its own operand, through _prev)"
+
+
+def _path(start: object, goal: object, ordered: OperandOrder) -> list | None:
+    stack, seen = [(start, [start])], {id(start)}
+    while stack:
+        node, path = stack.pop()
+        if node is goal:
+            return path
+        for operand in ordered(node):
+            if id(operand) not in seen:
+                seen.add(id(operand))
+                stack.append((operand, [*path, operand]))
+    return None
+
+
+class _OpTable:
+    """The engine's op for a node's ``_op`` string when the engine knows it, else an unknown op
+    (one lookup per distinct symbol and arity)."""
+
+    def __init__(self) -> None:
+        self._ops: dict[tuple[object, int], Op] = {}
+
+    def __call__(self, symbol: object, arity: int) -> Op:
+        if arity == 0:
+            return LEAF
+        op = self._ops.get((symbol, arity))
+        if op is None:
+            text = symbol if isinstance(symbol, str) else str(symbol)
+            try:
+                op = op_named(text)
+            except ValueError:
+                op = unknown_op(text, arity)
+            if op.arity != arity:
+                op = unknown_op(text, arity)
+            self._ops[(symbol, arity)] = op
+        return op
