@@ -30,6 +30,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
     parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check every step of the pass against the chain rule and the final grads against the engine, "
+        "the numerical derivative, PyTorch (if installed) and the graph's own backward(); "
+        "exit 0 if all agree, 1 if not",
+    )
     return parser.parse_args(argv)
 
 
@@ -39,10 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list:
             return list_bundled()
         if args.scenario is None:
-            if args.print_only or args.train or args.steps is not None:
+            if args.print_only or args.train or args.check or args.steps is not None:
                 raise ScenarioError("no scenario given: name a file or a bundled scenario (see mgtui --list)")
             return run_app(None, args)
         scenario = load(resolve(args.scenario))
+        if args.check:
+            return check(scenario, args)
         if args.print_only:
             return print_headless(scenario, args)
         return run_app(scenario, args)
@@ -79,6 +88,18 @@ def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
     cursor = session.cursor(args.steps)
     print_graph(cursor, scenario.title, console)
     return 0
+
+
+def check(scenario: Scenario, args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from mgtui.headless import print_check
+    from mgtui.session import Session
+
+    if args.train or args.steps is not None:
+        raise ScenarioError("--check checks the whole pass of graph(): it takes no --train or --steps")
+    session = Session.open(scenario)
+    return print_check(session.timeline, session.fresh_output, Console(highlight=False))
 
 
 def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """Headless modes for handouts, scripts and terminals without a full screen.
 
 ``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K;
-``mgtui SCENARIO --train --print`` prints one line per epoch. Rich styles the output on a
+``mgtui SCENARIO --train --print`` prints one line per epoch; ``mgtui SCENARIO --check`` prints the
+verdict on every step of the pass and on its final grads. Rich styles the output on a
 terminal and writes plain text when stdout is a pipe or a file.
 """
 
@@ -13,7 +14,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from engine.stepping import Cursor
+from engine.check import Comparison, end_to_end
+from engine.recording import KINDS
+from engine.stepping import Cursor, Timeline
 from engine.train import EpochRecord, Trainer, TrainingDiverged
 from mgtui import present
 from mgtui.layout import TreeLayout
@@ -60,7 +63,7 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -
     text.append(f"  grad {present.number(grad).strip()}")
     if cursor.grad_is_final(node):
         text.append(f" {present.FINAL}", style="green")
-    if present.is_bad(value) or present.is_bad(grad):
+    if present.is_bad(value) or present.is_bad(grad) or cursor.flagged(node):
         text.append(f" {present.BAD}", style="bold red")
     if node == current:
         text.append(f"  {present.CURRENT} last step", style="reverse")
@@ -77,6 +80,8 @@ def print_graph(cursor: Cursor, title: str, console: Console) -> None:
     if last is not None:
         for line in last.text:
             console.print(Text(f"last step: {line}"), soft_wrap=True)
+        for finding in last.findings:
+            console.print(Text(f"{present.BAD} {present.finding_text(finding)}", style="bold red"), soft_wrap=True)
     console.print()
     for line in tree_lines(cursor):
         console.print(line, soft_wrap=True)
@@ -106,3 +111,47 @@ def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> i
             return 1
         console.print(epoch_line(record, epochs), highlight=False)
     return 0
+
+
+def check_lines(timeline: Timeline, comparisons: list[Comparison]) -> tuple[list[str], bool]:
+    """The verdict: one line per step that disagrees with the chain rule, one per end-to-end measure,
+    and a summary. Returns the lines and whether everything agreed."""
+    lines = []
+    for step, findings in timeline.findings.items():
+        node = timeline.node_of_step(step)
+        op = timeline.ops[node]
+        what = "; ".join(present.finding_text(f) for f in findings)
+        lines.append(f"step {step + 1} ({_phase_position(timeline, step)}) {timeline.name(node)} ({op}): {what}")
+    for comparison in comparisons:
+        mark = {"agree": present.FINAL, "differ": "✗", "unavailable": "–"}[comparison.status]
+        lines.append(f"end to end, against {comparison.against}: {mark} {comparison.detail}")
+    differ = [c for c in comparisons if c.differs]
+    steps = len(timeline)
+    if timeline.findings:
+        kinds = sorted({KINDS[f.kind] for found in timeline.findings.values() for f in found})
+        summary = f"{len(timeline.findings)} of {steps} steps disagree with the chain rule ({', '.join(kinds)})"
+    elif timeline.observed:
+        summary = f"all {steps} steps of your code follow the chain rule"
+    else:
+        summary = f"all {steps} steps follow the chain rule"
+    checked = [c for c in comparisons if c.status != "unavailable"]
+    summary += f"; end to end, {len(checked) - len(differ)} of {len(checked)} measures agree"
+    lines.append(f"mgtui: {summary}")
+    return lines, not timeline.findings and not differ
+
+
+def _phase_position(timeline: Timeline, step: int) -> str:
+    computed = len(timeline.computed)
+    if step < timeline.seed_step:
+        return f"forward {step + 1}/{computed}"
+    if step == timeline.seed_step:
+        return "seed"
+    return f"backward {step - timeline.seed_step}/{computed}"
+
+
+def print_check(timeline: Timeline, fresh_output, console: Console) -> int:
+    """``--check``: exit 0 when every step and every end-to-end measure agrees, 1 otherwise."""
+    lines, agreed = check_lines(timeline, end_to_end(timeline, fresh_output))
+    for line in lines:
+        console.print(Text(line), soft_wrap=True)
+    return 0 if agreed else 1

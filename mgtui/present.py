@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 
+from engine.recording import KINDS, Finding
 from engine.stepping import Cursor
 
 NOT_YET = "·"  # a value or grad not computed yet at this position
 CURRENT = "▶"  # the node of the step just taken
 RECEIVING = "◀"  # an operand that just received gradient (or was just read, going forward)
 FINAL = "✓"  # grad final: every consumer has passed its contribution
-BAD = "⚠"  # NaN or infinite
+BAD = "⚠"  # NaN or infinite, or a step of the learner's own code that disagrees with the chain rule
 REFERENCE = "↪"  # a shared node drawn in full elsewhere
 
 
@@ -46,3 +47,9 @@ def position_text(cursor: Cursor) -> str:
 
 def is_bad(x: float | None) -> bool:
     return x is not None and not math.isfinite(x)
+
+
+def finding_text(finding: Finding) -> str:
+    """A finding as one line: its kind, the learner's words, and where in their code."""
+    where = f" [{finding.where}]" if finding.where else ""
+    return f"{KINDS[finding.kind]}: {finding.message}{where}"

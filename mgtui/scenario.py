@@ -8,15 +8,18 @@ error, an exception in the user's code, no entry point, a wrong return type — 
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from engine import Value
+from engine.foreign import is_value_like, missing_attributes
 from engine.train import Training
 
 
@@ -31,6 +34,12 @@ class Scenario:
     description: str
     graph_function: Callable[[], Value] | None
     training_function: Callable[[], Training] | None
+    local_modules: tuple[Path, ...] = ()  # files next to it that it imports (a learner's own micrograd.py)
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        """Every file whose edit changes what the scenario builds: itself and its local imports."""
+        return (self.path, *self.local_modules)
 
     @property
     def name(self) -> str:
@@ -44,9 +53,20 @@ class Scenario:
     def has_training(self) -> bool:
         return self.training_function is not None
 
-    def graph(self) -> Value:
-        """Call the scenario's ``graph()``; its result must be a `Value`."""
-        return self._result_of(self.graph_function, "graph", Value, "an engine Value (the output to inspect)")
+    def graph(self) -> object:
+        """Call the scenario's ``graph()``; its result must be a `Value`: the engine's, or any
+        micrograd-like object (micrograd's own, a class written along with the lecture)."""
+        if self.graph_function is None:
+            raise ScenarioError(f"{self.path}: defines no graph()")
+        result = self._call(self.graph_function)
+        if isinstance(result, Value) or is_value_like(result):
+            return result
+        missing = ", ".join(missing_attributes(result))
+        raise ScenarioError(
+            f"{self._where(self.graph_function)}: graph() returned {_type_name(result)}, expected a Value "
+            f"(the output to inspect: an engine Value, or any object with data, grad, _prev, _op and _backward; "
+            f"this one has no {missing})"
+        )
 
     def training(self) -> Training:
         """Call the scenario's ``training()``; its result must be an `engine.train.Training`."""
@@ -63,7 +83,8 @@ class Scenario:
 
     def _call(self, function: Callable):
         try:
-            return function()
+            with _importable(self.path.parent):  # graph() may import a neighbour when it runs
+                return function()
         except Exception as error:
             raise ScenarioError(describe_exception(error, self.path, f"in {function.__name__}()")) from None
 
@@ -101,22 +122,64 @@ def load(path: str | Path) -> Scenario:
 
     module = types.ModuleType(f"mgtui_scenario_{path.stem}")
     module.__file__ = str(path)
-    sys.path.insert(0, str(path.parent.resolve()))  # so a scenario can import its neighbours
+    _forget_scenario_modules()
     try:
-        exec(code, module.__dict__)
+        with _importable(path.parent):
+            exec(code, module.__dict__)
     except Exception as error:
         raise ScenarioError(describe_exception(error, path, "while loading")) from None
     except SystemExit as error:
         raise ScenarioError(f"{path}: called exit({error.code!r}) while loading") from None
-    finally:
-        sys.path.remove(str(path.parent.resolve()))
 
     graph_function = _entry_point(module, "graph", path)
     training_function = _entry_point(module, "training", path)
     if graph_function is None and training_function is None:
         raise ScenarioError(f"{path}:1: defines neither graph() nor training(); a scenario needs at least one")
     title, description = _title_and_description(module.__doc__, path)
-    return Scenario(path, title, description, graph_function, training_function)
+    return Scenario(path, title, description, graph_function, training_function, _local_modules(path.parent))
+
+
+# A scenario's neighbours (a learner's own micrograd.py) are imported fresh by every load: a second
+# scenario from another folder must not get the first one's `micrograd`, and a reload must see the
+# edit. So the modules loaded from scenario folders are forgotten before each load.
+_scenario_folders: set[Path] = set()
+
+
+@contextmanager
+def _importable(folder: Path) -> Iterator[None]:
+    """The scenario's folder first on sys.path, so it can import its neighbours."""
+    entry = str(folder.resolve())
+    _scenario_folders.add(Path(entry))
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
+
+
+def _modules_from(folders: set[Path]) -> list[tuple[str, Path]]:
+    """The modules imported from these folders (imports from a folder on sys.path name files in it
+    by the path as it is on sys.path, resolved here, so plain string comparisons suffice)."""
+    names = {str(folder) for folder in folders}
+    found = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or name == "mgtui" or name.startswith("mgtui."):
+            continue
+        parent = os.path.dirname(file)
+        if parent in names or (os.path.basename(file) == "__init__.py" and os.path.dirname(parent) in names):
+            found.append((name, Path(file)))
+    return found
+
+
+def _forget_scenario_modules() -> None:
+    for name, _ in _modules_from(_scenario_folders):
+        del sys.modules[name]
+
+
+def _local_modules(folder: Path) -> tuple[Path, ...]:
+    return tuple(sorted({file for _, file in _modules_from({folder.resolve()})}))
 
 
 def _entry_point(module: types.ModuleType, name: str, path: Path) -> Callable | None:
@@ -166,13 +229,44 @@ def bundled_dir() -> Path:
 
 
 def bundled_paths() -> list[Path]:
-    """The bundled scenario files, in their intended teaching order (see `ORDER`)."""
-    paths = {p.stem: p for p in bundled_dir().glob("*.py") if not p.name.startswith("_")}
+    """The bundled scenario files, in their intended teaching order (see `ORDER`).
+
+    A file that defines neither ``graph`` nor ``training`` (``lecture_value.py``, the class the
+    lessons import) is not a scenario; a file that does not parse is listed, so it shows as broken.
+    """
+    paths = {p.stem: p for p in bundled_dir().glob("*.py") if not p.name.startswith("_") and _is_scenario(p)}
     ordered = [paths.pop(name) for name in ORDER if name in paths]
     return ordered + sorted(paths.values())
 
 
-ORDER = ("expression", "neuron", "neuron_exp", "reuse", "double", "tiny_mlp", "moons")
+def _is_scenario(path: Path) -> bool:
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return True
+    return any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign)) and _defines_entry_point(node)
+        for node in tree.body
+    )
+
+
+def _defines_entry_point(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name in ("graph", "training")
+    return any(isinstance(t, ast.Name) and t.id in ("graph", "training") for t in node.targets)
+
+
+ORDER = (
+    "expression",
+    "neuron",
+    "neuron_exp",
+    "reuse",
+    "double",
+    "own_value",
+    "planted_bugs",
+    "tiny_mlp",
+    "moons",
+)
 
 
 def resolve(name_or_path: str) -> Path:

@@ -43,6 +43,12 @@ class Session:
             position = len(self.timeline) if self.position is None else self.position
         return Cursor(self.timeline, position)
 
+    def fresh_output(self) -> object:
+        """The graph built once more, from scratch (for checks that run the graph's own backward())."""
+        if self.scenario.has_graph:
+            return self.scenario.graph()
+        return first_loss_graph(self.training, self.scenario)
+
     def trainer(self) -> Trainer:
         """A fresh trainer for the scenario's training (callers check that it has one)."""
         return Trainer(self.training)
@@ -57,7 +63,7 @@ def first_loss_graph(training: Training, scenario: Scenario, sample: int | None 
         raise ScenarioError(describe_exception(error, scenario.path, "in training()'s first forward pass")) from None
 
 
-def record(output: Value, scenario: Scenario) -> Timeline:
+def record(output: object, scenario: Scenario) -> Timeline:
     """The timeline of `output`, or a `ScenarioError` saying why the pass cannot be recorded."""
     try:
         return Timeline(output)

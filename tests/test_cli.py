@@ -13,7 +13,7 @@ from mgtui.cli import main
 from mgtui.scenario import bundled_paths, load
 
 FIXTURES = Path(__file__).parent / "scenarios"
-BUNDLED = ["expression", "neuron", "neuron_exp", "reuse", "double", "tiny_mlp", "moons"]
+BUNDLED = ["expression", "neuron", "neuron_exp", "reuse", "double", "own_value", "planted_bugs", "tiny_mlp", "moons"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -325,3 +325,62 @@ def test_a_graph_whose_pass_cannot_be_recorded(capsys, write_scenario):
     status, _, err = run(capsys, str(path), "--print")
     assert status == 2
     assert_one_line_error(err, str(path), "cannot record the pass of graph()", "log")
+
+
+# --- a learner's own Value class: --print and --check -------------------------------------------
+
+MICROGRAD_SANITY = '''
+    """micrograd's own sanity check, with micrograd's own Value."""
+    from micrograd.engine import Value
+
+    def graph():
+        x = Value(-4.0)
+        z = 2 * x + 2 + x
+        q = z.relu() + z * x
+        h = (z * z).relu()
+        return h + q + q * x
+    '''
+
+
+def test_print_steps_micrograd_s_own_value(capsys, write_scenario):
+    pytest.importorskip("micrograd")
+    status, out, _ = run(capsys, str(write_scenario(MICROGRAD_SANITY)), "--print")
+    assert status == 0
+    root = out.splitlines()[5]
+    assert root.startswith("#13  +  data -20.0000  grad 1.0000")
+    assert "#0  data -4.0000  grad 46.0000 ✓" in out
+
+
+def test_check_of_micrograd_s_own_value_passes(capsys, write_scenario):
+    pytest.importorskip("micrograd")
+    status, out, _ = run(capsys, str(write_scenario(MICROGRAD_SANITY)), "--check")
+    assert status == 0, out
+    assert out.splitlines()[-1].startswith("mgtui: all 23 steps of your code follow the chain rule; end to end,")
+
+
+def test_check_names_both_planted_bugs_and_exits_1(capsys):
+    status, out, _ = run(capsys, "planted_bugs", "--check")
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].startswith(
+        "step 4 (backward 1/2) o (tanh): wrong local derivative: expected n.grad += (1 − tanh²(n))"
+    )
+    assert "yours added 0.292893 [" in lines[0] and "planted_bugs.py:" in lines[0]
+    assert lines[1].startswith(
+        "step 5 (backward 2/2) n (+): overwrote instead of accumulating: a.grad was 0.292893 and should have become"
+    )
+    assert "end to end, against mgtui's engine: ✗" in out
+    assert lines[-1].startswith("mgtui: 2 of 5 steps disagree with the chain rule")
+
+
+@pytest.mark.parametrize("name", ["expression", "own_value", "reuse"])
+def test_check_of_correct_graphs_exits_0(capsys, name):
+    status, out, _ = run(capsys, name, "--check")
+    assert status == 0, out
+    assert "✗" not in out and "measures agree" in out.splitlines()[-1]
+
+
+def test_check_of_a_broken_scenario_exits_2(capsys, write_scenario):
+    path = write_scenario("def graph():\n    return 1 / 0\n")
+    status, _, err = run(capsys, str(path), "--check")
+    assert status == 2 and "ZeroDivisionError" in err
