@@ -75,7 +75,9 @@ class MgtuiApp(App[int]):
         """The graph view, and the training view for scenarios that train."""
         title = session.scenario.title
         modes: dict[str, Callable[[], Screen]] = {
-            "graph": lambda: GraphScreen(session.timeline, title, session.position or 0)
+            "graph": lambda: GraphScreen(
+                session.timeline, title, session.position or 0, fresh_output=session.fresh_output
+            )
         }
         if session.training is not None:
             from mgtui.screens.training import TrainingScreen

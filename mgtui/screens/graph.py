@@ -7,6 +7,8 @@ A timer, a file watcher or a socket could drive the same cursor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -98,6 +100,30 @@ class GraphScreen(Screen):
             tooltip="Check the selected node's grad numerically: (L(x+h) − L(x))/h",
         ),
         Binding(
+            "w",
+            "next_flagged",
+            "Next ⚠",
+            show=False,
+            id="step.next_flagged",
+            tooltip="To the next step where the graph's own _backward disagrees with the chain rule",
+        ),
+        Binding(
+            "W",
+            "previous_flagged",
+            "Prev ⚠",
+            show=False,
+            id="step.previous_flagged",
+            tooltip="To the previous step that disagrees with the chain rule",
+        ),
+        Binding(
+            "C",
+            "check_all",
+            "Check all",
+            show=False,
+            id="graph.check_all",
+            tooltip="Check the final grads end to end: mgtui's engine, the numerical derivative, PyTorch, backward()",
+        ),
+        Binding(
             "slash",
             "find",
             "Find",
@@ -117,9 +143,17 @@ class GraphScreen(Screen):
     follow: reactive[bool] = reactive(True, init=False)  # the tree moves to each step's node
     playing: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, timeline: Timeline, title: str, position: int = 0, opened_from_training: bool = False) -> None:
+    def __init__(
+        self,
+        timeline: Timeline,
+        title: str,
+        position: int = 0,
+        opened_from_training: bool = False,
+        fresh_output: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__()
         self.cursor = Cursor(timeline)
+        self.fresh_output = fresh_output  # the graph built again, for the check of its own backward()
         self.scenario_title = title
         self.start_position = position
         self.opened_from_training = opened_from_training
@@ -155,13 +189,14 @@ class GraphScreen(Screen):
 
     def _show(self, full: bool, old_position: int | None = None) -> None:
         cursor = self.cursor
-        self.status.show(
-            self.scenario_title, f"{present.position_text(cursor)} · step {cursor.position}/{len(cursor.timeline)}"
-        )
+        where = f"{present.position_text(cursor)} · step {cursor.position}/{len(cursor.timeline)}"
+        flagged = len(cursor.timeline.findings)
+        if flagged:
+            where += f" · {present.BAD} {flagged} (w)"
+        self.status.show(self.scenario_title, where)
         touched: set[int] = set()
         if old_position is not None and not full:  # the one step applied or undone
-            moved = cursor.timeline.node_of_step(min(old_position, cursor.position))
-            touched = {moved, *cursor.timeline.operands[moved]}
+            touched = cursor.timeline.nodes_changed_by(min(old_position, cursor.position))
         self.graph_tree.show_step(touched, full=full)
         self.topo_list.show_step(touched, full=full)
         self.step_panel.show(cursor, self.note)
@@ -214,6 +249,19 @@ class GraphScreen(Screen):
         node = self.graph_tree.selected_node()
         if node is not None:
             self.cursor.previous_touching(node)
+
+    def action_next_flagged(self) -> None:
+        if not self.cursor.next_flagged():
+            self._say(self._no_more_flags("after"))
+
+    def action_previous_flagged(self) -> None:
+        if not self.cursor.previous_flagged():
+            self._say(self._no_more_flags("before"))
+
+    def _no_more_flags(self, where: str) -> str:
+        if not self.cursor.timeline.findings:
+            return "every step follows the chain rule: nothing is marked ⚠"
+        return f"no step {where} this one disagrees with the chain rule"
 
     def action_follow(self) -> None:
         self.follow = True
@@ -288,6 +336,11 @@ class GraphScreen(Screen):
             f"check d{output}/d{name}: ({output}({name}+h) − {output}({name}))/h = {numerical:.6g} (h=1e-6)"
             f" vs backprop {backprop:.6g}: {verdict}"
         )
+
+    def action_check_all(self) -> None:
+        from mgtui.screens.check import CheckScreen
+
+        self.app.push_screen(CheckScreen(self.cursor.timeline, self.fresh_output))
 
     def action_find(self) -> None:
         from mgtui.screens.find import FindScreen  # Input is costly to import; start-up time counts

@@ -310,7 +310,7 @@ class GraphTree(Tree[Row]):
         text.append(present.number(grad).strip(), self._style("unknown") if grad is None else Style())
         if cursor.grad_is_final(node):
             text.append(f" {present.FINAL}", self._style("final"))
-        if present.is_bad(value) or present.is_bad(grad):
+        if present.is_bad(value) or present.is_bad(grad) or cursor.flagged(node):
             text.append(f" {present.BAD}", self._style("bad"))
         if row.deeper:
             text.append("  ⤵ enter: open deeper", self._style("reference"))

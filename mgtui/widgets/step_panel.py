@@ -15,10 +15,19 @@ from mgtui import present
 
 
 class StepPanel(Static):
-    """Explains the step that led to the cursor's position (or what comes first, at the start)."""
+    """Explains the step that led to the cursor's position (or what comes first, at the start).
+
+    Its height is fixed for ordinary steps (no relayout per step); a step that disagrees with the
+    chain rule has more to say, and the panel grows for it (``max-height`` in the stylesheet).
+    """
+
+    _grown = False
 
     def show(self, cursor: Cursor, note: str = "") -> None:
-        self.update(explain(cursor, note), layout=False)
+        step = cursor.last_step
+        grow = step is not None and bool(step.findings)
+        self.update(explain(cursor, note), layout=grow or self._grown)
+        self._grown = grow
 
 
 def explain(cursor: Cursor, note: str = "") -> RenderableType:
@@ -32,6 +41,8 @@ def explain(cursor: Cursor, note: str = "") -> RenderableType:
             parts.append(Text.assemble(("next (n): ", "dim"), upcoming.text[0]))
     else:
         parts.append(heading(cursor, step, timeline))
+        for finding in step.findings:  # first: the one thing on this step a learner must see
+            parts.append(Text(f"{present.BAD} {present.finding_text(finding)}", style="bold red"))
         parts.append(equations(step, timeline))
     if note:
         parts.append(Text(note, style="italic"))
@@ -59,14 +70,19 @@ def equations(step: Step, timeline: Timeline) -> Text:
         return Text("\n".join(step.text))
     text = Text()
     for line, contribution in zip(step.text, step.contributions):
-        name = timeline.name(contribution.operand)
+        name = timeline.symbol(contribution.operand)
         before = "0" if contribution.before is None else format_number(contribution.before)
         text.append(line + "\n")
-        text.append(f"    {name}.grad: {before} → {format_number(contribution.after)}", style="bold")
-        if contribution.before is not None:
-            text.append("  (+= adds to what it had)", style="yellow")
-        if contribution.final:
-            text.append(f"  {present.FINAL} final", style="green")
+        if not contribution.written:
+            text.append(f"    {name}.grad: {before}, unchanged: your _backward never wrote it", style="bold red")
+        else:
+            text.append(f"    {name}.grad: {before} → {format_number(contribution.after)}", style="bold")
+            if not contribution.agrees:
+                text.append(f"  {present.BAD} should be {format_number(contribution.expected_after)}", style="bold red")
+            elif contribution.before is not None:
+                text.append("  (+= adds to what it had)", style="yellow")
+            if contribution.final:
+                text.append(f"  {present.FINAL} final", style="green")
         text.append("\n")
     text.rstrip()
     return text

@@ -32,7 +32,7 @@ class TopoList(ScrollView, can_focus=True):
         Binding("enter", "choose", "Show in tree", show=False),
     ]
 
-    COMPONENT_CLASSES = {"topo-list--current", "topo-list--selected", "topo-list--leaf"}
+    COMPONENT_CLASSES = {"topo-list--current", "topo-list--selected", "topo-list--leaf", "topo-list--bad"}
 
     class Chosen(Message):
         """The user chose a node in the list (enter)."""
@@ -105,7 +105,7 @@ class TopoList(ScrollView, can_focus=True):
         is_leaf = not timeline.operands[node]
         mark = present.CURRENT if is_current else ("·" if is_leaf else " ")
         op = str(timeline.ops[node]) if timeline.ops[node] else ""
-        final = present.FINAL if cursor.grad_is_final(node) else " "
+        final = present.BAD if cursor.flagged(node) else (present.FINAL if cursor.grad_is_final(node) else " ")
         value = present.number(cursor.value(node), 8)
         text = f"{mark}{timeline.name(node)[:10]:<10} {op[:4]:<4} {value} {final}"
         style = base
@@ -113,6 +113,8 @@ class TopoList(ScrollView, can_focus=True):
             style += self.get_component_rich_style("topo-list--leaf", partial=True)
         if is_current:
             style += self.get_component_rich_style("topo-list--current", partial=True)
+        if cursor.flagged(node):
+            style += self.get_component_rich_style("topo-list--bad", partial=True)
         if node == self.selected and self.has_focus:
             style += self.get_component_rich_style("topo-list--selected", partial=True)
         return [Segment(text.ljust(width), style)]

@@ -1,0 +1,73 @@
+"""The graph view on a learner's own Value class: ⚠ where their code disagrees with the chain rule."""
+
+from __future__ import annotations
+
+from mgtui.screens.check import CheckScreen
+from mgtui.widgets.topo_list import TopoList
+from tests.screen import screen_text, settle
+from tests.test_graph_view import SIZE, app_for, cursor, tree_row
+
+
+def topo_row(app, name: str) -> str:
+    region = app.screen.query_one(TopoList).region
+    for line in screen_text(app).splitlines()[region.y : region.bottom]:
+        row = line[region.x : region.right]
+        if row[2:].startswith(f"{name} "):
+            return row
+    raise AssertionError(f"no topo row for {name!r}")
+
+
+async def test_a_step_that_disagrees_is_marked_once_taken_in_tree_list_and_panel():
+    app = app_for("planted_bugs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "⚠ 2 (w)" in screen_text(app).splitlines()[0]
+        assert "⚠" not in tree_row(app, "o")  # not yet: the step has not been taken
+        await pilot.press("n", "n", "n", "n")  # forward ×2, seed, then o's backward step
+        text = screen_text(app)
+        assert "⚠" in tree_row(app, "o") and "⚠" not in tree_row(app, "n")
+        assert "⚠" in topo_row(app, "o")
+        assert "⚠ wrong local derivative: expected n.grad += (1 − tanh²(n)) · o.grad = 0.5 ·" in text
+        assert "n.grad: 0 → 0.292893  ⚠ should be 0.5" in text
+        await pilot.press("p")
+        assert "⚠" not in tree_row(app, "o")  # stepping back takes the mark back
+
+
+async def test_w_jumps_to_each_step_that_disagrees_and_says_when_there_is_none_left():
+    app = app_for("planted_bugs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        assert cursor(app).position == 4
+        await pilot.press("w")
+        assert cursor(app).position == 5
+        text = screen_text(app)
+        assert "⚠ overwrote instead of accumulating: a.grad was 0.292893 and should have" in text
+        assert "a.grad: 0.292893 → 0.292893  ⚠ should be 0.585786" in text  # the panel grew to show it
+        await pilot.press("w")
+        assert cursor(app).position == 5
+        assert "no step after this one disagrees with the chain rule" in screen_text(app)
+        await pilot.press("W")
+        assert cursor(app).position == 4
+
+
+async def test_w_on_a_correct_graph_says_nothing_is_marked():
+    app = app_for("own_value")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        assert cursor(app).position == 0
+        assert "every step follows the chain rule: nothing is marked ⚠" in screen_text(app)
+
+
+async def test_C_checks_the_final_grads_against_every_measure_side_by_side():
+    app = app_for("planted_bugs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("C")
+        assert isinstance(app.screen, CheckScreen)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "✗ mgtui's engine: 2 of 3 grads differ" in text
+        assert "✓ your backward(): all 3 grads agree" in text
+        row = next(line for line in text.splitlines() if line.startswith("│█ a "))
+        assert "0.2929" in row and "1.0000 ✗" in row
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CheckScreen)
