@@ -166,9 +166,9 @@ class MLP(Module):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
-def parameter_norms(module: Module) -> tuple[float, float]:
-    """(L2 norm of all gradients, largest |gradient|) over the module's parameters."""
-    grads = [p.grad for p in module.parameters()]
+def parameter_norms(parameters: Module | Sequence[Value]) -> tuple[float, float]:
+    """(L2 norm of all gradients, largest |gradient|) over a module's (or a list of) parameters."""
+    grads = [p.grad for p in (parameters.parameters() if isinstance(parameters, Module) else parameters)]
     if not grads:
         return 0.0, 0.0
     return math.sqrt(sum(g * g for g in grads)), max(abs(g) for g in grads)

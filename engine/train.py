@@ -27,7 +27,7 @@ class Training:
     `learning_rate` is a number or a function of the epoch (micrograd's demo: ``1.0 - 0.9*k/100``).
     """
 
-    model: Module
+    model: Module  # or a learner's own: anything with parameters() that maps inputs to a Value
     inputs: Sequence[Sequence[float]]
     targets: Sequence[float]
     loss: str | Loss = "mse"
@@ -36,8 +36,13 @@ class Training:
     loss_fn: Loss = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.model, Module):
-            raise TypeError(f"model must be an engine.nn Module (MLP, Layer, Neuron), got {type(self.model).__name__}")
+        if not isinstance(self.model, Module) and not (
+            callable(self.model) and callable(getattr(self.model, "parameters", None))
+        ):
+            raise TypeError(
+                "model must be an engine.nn Module (MLP, Layer, Neuron) or your own model: callable on an input, "
+                f"with a parameters() method; got {type(self.model).__name__}"
+            )
         if len(self.inputs) == 0:
             raise ValueError("inputs is empty: training needs at least one sample")
         if len(self.inputs) != len(self.targets):
@@ -94,7 +99,10 @@ class Trainer:
 
     def __init__(self, training: Training) -> None:
         self.training = training
-        self.parameters = training.model.parameters()
+        self.parameters = list(training.model.parameters())
+        self.own_values = not isinstance(training.model, Module)  # a learner's model, of their own Values
+        if self.own_values:
+            _check_parameters(self.parameters)
         self._initial_weights = [p.data for p in self.parameters]
         self._weights_of_last_epoch = list(self._initial_weights)
         self.history: list[EpochRecord] = []
@@ -125,9 +133,10 @@ class Trainer:
 
         loss, scores = self._forward(model)
         if math.isfinite(loss.data):
-            model.zero_grad()
+            for p in self.parameters:  # the lecture's zero_grad, whatever class the model is
+                p.grad = 0.0
             loss.backward()
-            grad_norm, max_abs_grad = parameter_norms(model)
+            grad_norm, max_abs_grad = parameter_norms(self.parameters)
         else:
             grad_norm = max_abs_grad = math.nan
         record = EpochRecord(
@@ -175,17 +184,74 @@ class Trainer:
         training = self.training
         if indices is None:
             indices = range(len(training.inputs))
-        inputs = [[Value(x, label=f"x{s}.{j}") for j, x in enumerate(training.inputs[s])] for s in indices]
-        scores = [model(x) for x in inputs]
-        if not all(isinstance(s, Value) for s in scores):
-            raise TypeError("the model must output one Value per sample (make its last layer one neuron)")
+        value = self._input_value
+        inputs = [[value(x, f"x{s}.{j}") for j, x in enumerate(training.inputs[s])] for s in indices]
+        scores = [_one_output(model(x)) for x in inputs]
+        kind = Value if not self.own_values else type(self.parameters[0])
+        if not all(isinstance(s, kind) for s in scores):
+            raise TypeError(f"the model must output one {kind.__name__} per sample (make its last layer one neuron)")
         for s, score in zip(indices, scores):
-            score.label = f"score{s}"
+            _label(score, f"score{s}")
         targets = [training.targets[s] for s in indices]
-        loss = training.loss_fn(scores, targets, model)
-        if not isinstance(loss, Value):
-            raise TypeError(f"the loss must return a Value, got {type(loss).__name__}")
+        try:
+            loss = training.loss_fn(scores, targets, model)
+        except AttributeError as error:
+            if not self.own_values:
+                raise
+            raise TypeError(
+                f"the loss {training.loss_name!r} cannot be built with your {kind.__name__}: {error}"
+            ) from None
+        if not isinstance(loss, kind):
+            raise TypeError(f"the loss must return a {kind.__name__}, got {type(loss).__name__}")
         return loss, scores
+
+    def _input_value(self, x: float, label: str) -> object:
+        """An input as a leaf of the model's own Value class (a plain float if it cannot be one)."""
+        if not self.own_values:
+            return Value(x, label=label)
+        try:
+            leaf = type(self.parameters[0])(x)
+        except Exception:  # a constructor that wants more: their operators wrap floats themselves
+            return x
+        _label(leaf, label)
+        return leaf
+
+    def predictor(self) -> Callable[[Sequence[float]], float]:
+        """The model's score for a plain input, frozen at today's weights (safe on another thread)."""
+        model = self.training.model
+        if hasattr(model, "predictor"):
+            return model.predictor()
+        frozen = copy.deepcopy(model)  # a learner's model: a snapshot of its own Values
+        value = self._input_value
+        return lambda x: float(_one_output(frozen([value(xi, "") for xi in x])).data)
+
+
+def _one_output(output: object) -> object:
+    """A layer of one neuron returns its Value; the lecture's returns a list of one."""
+    if isinstance(output, list) and len(output) == 1:
+        return output[0]
+    return output
+
+
+def _label(value: object, label: str) -> None:
+    """Name a node for the debugger; a learner's class without a label slot stays unnamed."""
+    try:
+        value.label = label
+    except (AttributeError, TypeError):
+        pass
+
+
+def _check_parameters(parameters: list) -> None:
+    if not parameters:
+        raise ValueError("the model has no parameters: parameters() returned nothing to train")
+    kind = type(parameters[0])
+    for p in parameters:
+        if not (hasattr(p, "data") and hasattr(p, "grad")):
+            raise TypeError(f"parameters() must return Values (with data and grad), got a {type(p).__name__}")
+        if type(p) is not kind:
+            raise TypeError(f"parameters() mixes {kind.__name__} and {type(p).__name__}: one Value class per model")
+    if not callable(getattr(parameters[0], "backward", None)):
+        raise TypeError(f"{kind.__name__} has no backward(): the lecture's training loop calls loss.backward()")
 
 
 def train(training: Training) -> Iterator[EpochRecord]:

@@ -265,6 +265,7 @@ ORDER = (
     "own_value",
     "planted_bugs",
     "tiny_mlp",
+    "own_mlp",
     "moons",
 )
 

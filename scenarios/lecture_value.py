@@ -3,13 +3,15 @@
 This is not a scenario: it is the class a learner types along with "building micrograd" (second half),
 kept in its own file so scenarios can import it the way a learner imports their own `micrograd.py`.
 Each operator builds its result, then a closure `_backward` that applies the chain rule to its
-operands; `backward()` sorts the graph topologically and calls the closures in reverse.
+operands; `backward()` sorts the graph topologically and calls the closures in reverse. Neuron,
+Layer and MLP are the lecture's too: tanh on every layer, weights and bias from uniform(-1, 1).
 
 `_prev` is a `set`, as in the lecture: mgtui reads the operand order from the closures, so the tree
 draws `a * b` as a then b on every run.
 """
 
 import math
+import random
 
 
 class Value:
@@ -107,3 +109,42 @@ class Value:
         self.grad = 1.0
         for node in reversed(topo):
             node._backward()
+
+
+class Neuron:
+    def __init__(self, nin):
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(random.uniform(-1, 1))
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)  # w · x + b
+        return act.tanh()
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class Layer:
+    def __init__(self, nin, nout):
+        self.neurons = [Neuron(nin) for _ in range(nout)]
+
+    def __call__(self, x):
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def parameters(self):
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+
+class MLP:
+    def __init__(self, nin, nouts):
+        sz = [nin] + nouts
+        self.layers = [Layer(sz[i], sz[i + 1]) for i in range(len(nouts))]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]

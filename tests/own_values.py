@@ -254,3 +254,46 @@ def doubled(cls: type = Mini):
     o = n.tanh()
     o.label = "o"
     return o, {"a": a, "n": n}
+
+
+class Neuron:
+    """The lecture's Neuron, of whichever Value class: tanh(w · x + b)."""
+
+    def __init__(self, weights: list[float], bias: float, cls: type = Mini):
+        self.w = [cls(w) for w in weights]
+        self.b = cls(bias)
+
+    def __call__(self, x):
+        return sum((wi * xi for wi, xi in zip(self.w, x)), self.b).tanh()
+
+    def parameters(self):
+        return [*self.w, self.b]
+
+
+class Layer:
+    def __init__(self, neurons: list[Neuron]):
+        self.neurons = neurons
+
+    def __call__(self, x):
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+
+class MLP:
+    """The lecture's MLP with the given weights, so it can start where an engine MLP starts."""
+
+    def __init__(self, engine_mlp, cls: type = Mini):
+        self.layers = [
+            Layer([Neuron([w.data for w in n.w], n.b.data, cls) for n in layer.neurons]) for layer in engine_mlp.layers
+        ]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]

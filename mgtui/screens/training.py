@@ -25,7 +25,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine.nn import MLP
 from engine.stepping import Timeline
 from engine.train import Trainer, TrainingDiverged
 from mgtui.scenario import describe_exception
@@ -110,7 +109,7 @@ class TrainingScreen(Screen):
         self._boundary_size = None
         self._open_graph_when_paused = False
         training = trainer.training
-        self.two_d = isinstance(training.model, MLP) and all(len(x) == 2 for x in training.inputs)
+        self.two_d = all(len(x) == 2 for x in training.inputs)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -371,7 +370,7 @@ class TrainingScreen(Screen):
         if self.running and now - self._boundary_at < BOUNDARY_EVERY:
             return
         self._boundary_at, self._boundary_epoch, self._boundary_size = now, epoch, self.boundary.size
-        self._compute_boundary(self.trainer.training.model.predictor())
+        self._compute_boundary(self.trainer.predictor())
 
     def on_resize(self) -> None:
         self.paint(force=True)
