@@ -146,6 +146,10 @@ class Timeline:
             return len(self.edge_after)
         return self.edge_start[self.computed[2 * self.seed_step - step]]
 
+    def same_shape(self, other: Timeline) -> bool:
+        """The same nodes, operands and ops in the same order: positions mean the same steps."""
+        return self.operands == other.operands and [str(op) for op in self.ops] == [str(op) for op in other.ops]
+
     def edges_of(self, step: int) -> range:
         """The writes backward step `step` made, in the order it made them."""
         return range(self._edge_offset(step), self._edge_offset(step + 1))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -26,11 +28,20 @@ class MgtuiApp(App[int]):
     ]
 
     def __init__(
-        self, session: Session | None, start_in_training: bool = False, autostart_training: bool = True
+        self,
+        session: Session | None,
+        start_in_training: bool = False,
+        autostart_training: bool = True,
+        watch: bool = False,
     ) -> None:
         self.session = session
         self.start_in_training = start_in_training
         self.autostart_training = autostart_training
+        self.watch = watch  # reload when the scenario or a module next to it is saved
+        self.reload_error = ""  # the last save's error, shown until a save that loads
+        self.graph_view: GraphScreen | None = None  # the scenario's views, once made (a reload updates them)
+        self.training_view: Screen | None = None
+        self._stop_watching = threading.Event()
         if session is not None:  # open straight into the scenario's first screen, no empty one first
             self.MODES = self._modes_for(session)
             self.DEFAULT_MODE = self._first_mode(session)
@@ -46,6 +57,8 @@ class MgtuiApp(App[int]):
             from mgtui.screens.picker import PickerScreen
 
             self.push_screen(PickerScreen(), self._picked)
+        elif self.watch:
+            self.call_after_refresh(self._watch_sources)
 
     def _picked(self, path: Path) -> None:
         try:
@@ -60,6 +73,8 @@ class MgtuiApp(App[int]):
         for mode, screen in self._modes_for(session).items():
             self.add_mode(mode, screen)
         self.switch_mode(self._first_mode(session))
+        if self.watch:
+            self._watch_sources()
 
     def _freeze_long_lived_objects(self) -> None:
         """Hide what lives as long as the app (widgets, styles, the recorded timeline) from the
@@ -69,22 +84,112 @@ class MgtuiApp(App[int]):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._stop_watching.set()
         gc.unfreeze()  # frozen objects are collectable again once the app is gone (tests run many apps)
 
-    def _modes_for(self, session: Session) -> dict[str, Callable[[], Screen]]:
-        """The graph view, and the training view for scenarios that train."""
-        title = session.scenario.title
-        modes: dict[str, Callable[[], Screen]] = {
-            "graph": lambda: GraphScreen(
-                session.timeline, title, session.position or 0, fresh_output=session.fresh_output
+    # --- reload on save --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch_sources(self) -> None:
+        """Reload after every save of the scenario or a module it imports from its folder.
+
+        The learner's code runs here, in the watcher's thread, never on the UI thread; what it
+        gives (a session, or the error of a broken save) is handed to the UI to show."""
+        from mgtui.watch import saves
+
+        path = self.session.scenario.path
+        for changed in saves(path.parent, lambda: self.session.scenario.sources, self._stop_watching):
+            try:
+                reloaded: Session | ScenarioError = Session.open(load(path))
+            except ScenarioError as error:
+                reloaded = error
+            if self._stop_watching.is_set():
+                return
+            self.call_from_thread(self.reloaded, reloaded, sorted(p.name for p in changed))
+
+    def reloaded(self, reloaded: Session | ScenarioError, changed: list[str]) -> None:
+        """Show what a save gave: the new graph, where the old one was if it has the same shape;
+        for a broken save, its error, with the last good graph kept on screen."""
+        if isinstance(reloaded, ScenarioError):
+            self.reload_error = f"{reloaded} (showing the last version that loaded)"
+            self._refresh_status()
+            return
+        self.reload_error = ""
+        old, graph = self.session, self.graph_view
+        kept = old.timeline.same_shape(reloaded.timeline)
+        position = graph.cursor.position if kept and graph is not None else 0
+        selected = graph.kept_selection() if kept and graph is not None else None
+        saved = ", ".join(changed) or "a source"
+        outcome = "same graph, same step" if kept else "the graph changed shape, so it starts over"
+        note = f"reloaded after saving {saved}: {outcome}"
+        self.session = reloaded
+        while len(self.screen_stack) > 1:  # help, find, check, an epoch's graph: they showed the old one
+            self.pop_screen()
+        if graph is not None:
+            self.call_later(graph.show_timeline, reloaded.timeline, position, note, selected, reloaded.fresh_output)
+        else:
+            self._replace_mode("graph", self._modes_for(reloaded)["graph"])
+        self._reload_training_view(reloaded, note)
+        self._refresh_status()
+        self.call_after_refresh(self._collect_the_old_graph)
+
+    def _reload_training_view(self, session: Session, note: str) -> None:
+        """The training view trains the reloaded model from its start, paused; a scenario that no
+        longer trains loses the view (and one that now trains gains it)."""
+        if session.training is None:
+            self.training_view = None
+            if "training" in self._modes:
+                if self.current_mode == "training":
+                    self.switch_mode("graph")
+                self.remove_mode("training")
+        elif self.training_view is not None:
+            self.training_view.show_trainer(session.trainer(), note)
+        else:
+            self._replace_mode("training", self._modes_for(session, note)["training"])
+
+    def _replace_mode(self, mode: str, make: Callable[[], Screen]) -> None:
+        """A view not made yet: make it from the reloaded session when it is first shown."""
+        if mode in self._modes:
+            self.remove_mode(mode)
+        self.add_mode(mode, make)
+
+    def _collect_the_old_graph(self) -> None:
+        """The old graph was frozen with the rest of the app (a learner's Values sit in reference
+        cycles, so only the cycle collector frees them): thaw, collect, freeze what is left."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    def _refresh_status(self) -> None:
+        refresh = getattr(self.screen, "refresh_status", None)
+        if refresh is not None:
+            refresh()
+
+    def _modes_for(self, session: Session, note: str = "") -> dict[str, Callable[[], Screen]]:
+        """The graph view, and the training view for scenarios that train (`note`: what a reload
+        says; it also opens the training view paused). The views are made from the app's session
+        when first shown, so a factory never keeps an old session (and its graph) alive."""
+
+        def graph_view() -> GraphScreen:
+            session = self.session
+            self.graph_view = GraphScreen(
+                session.timeline, session.scenario.title, session.position or 0, fresh_output=session.fresh_output
             )
-        }
-        if session.training is not None:
+            return self.graph_view
+
+        def training_view() -> Screen:
             from mgtui.screens.training import TrainingScreen
 
-            modes["training"] = lambda: TrainingScreen(
-                session.trainer(), title, self.autostart_training, session.scenario.path
+            session = self.session
+            autostart = self.autostart_training and not note
+            self.training_view = TrainingScreen(
+                session.trainer(), session.scenario.title, autostart, session.scenario.path, note=note
             )
+            return self.training_view
+
+        modes: dict[str, Callable[[], Screen]] = {"graph": graph_view}
+        if session.training is not None:
+            modes["training"] = training_view
         return modes
 
     def _first_mode(self, session: Session) -> str:

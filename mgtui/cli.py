@@ -31,6 +31,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
     parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
     parser.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="do not reload when the scenario (or a module next to it that it imports) is saved",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="check every step of the pass against the chain rule and the final grads against the engine, "
@@ -108,7 +113,7 @@ def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:
     session = Session.open(scenario, need_training=args.train, position=args.steps) if scenario else None
     from mgtui.app import MgtuiApp
 
-    app = MgtuiApp(session, start_in_training=args.train)
+    app = MgtuiApp(session, start_in_training=args.train, watch=not args.no_watch)
     app.run()
     return app.return_code or 0
 

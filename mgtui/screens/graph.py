@@ -19,6 +19,7 @@ from textual.timer import Timer
 
 from engine.stepping import Cursor, Timeline
 from mgtui import present
+from mgtui.screens import forget_removed_widgets
 from mgtui.widgets.graph_tree import GraphTree
 from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.status_bar import StatusBar
@@ -159,6 +160,7 @@ class GraphScreen(Screen):
         self.opened_from_training = opened_from_training
         self.speed = 4.0
         self.note = ""
+        self.start_selected: int | None = None  # a node the user had chosen (kept across a reload)
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -170,16 +172,48 @@ class GraphScreen(Screen):
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
+        self._wire()
+
+    def _wire(self) -> None:
+        """Find the widgets, put the cursor where it starts, and show it (on mount, and after a reload)."""
         self.status = self.query_one(StatusBar)
         self.graph_tree = self.query_one(GraphTree)
         self.topo_list = self.query_one(TopoList)
         self.topo_list.border_title = "topological order"
         self.watch_follow(self.follow)
         self.step_panel = self.query_one(StepPanel)
-        self.cursor.observe(self._cursor_moved)
         self.cursor.seek(self.start_position)
+        self.cursor.observe(self._cursor_moved)
         self._show(full=True)
         self.graph_tree.focus()
+        if self.start_selected is not None:
+            self.follow = False
+            self.graph_tree.reveal(self.start_selected)
+
+    async def show_timeline(
+        self,
+        timeline: Timeline,
+        position: int,
+        note: str,
+        selected: int | None = None,
+        fresh_output: Callable[[], object] | None = None,
+    ) -> None:
+        """Show a reloaded scenario's pass: new widgets on a new cursor, at `position`."""
+        self.playing = False
+        self.cursor = Cursor(timeline)
+        self.fresh_output = fresh_output
+        self.start_position, self.note, self.start_selected = position, note, selected
+        self.set_reactive(GraphScreen.follow, True)
+        await self.recompose()
+        forget_removed_widgets(self)
+        self._wire()
+
+    def kept_selection(self) -> int | None:
+        """The node the user chose in the tree, if they are not following the steps."""
+        return None if self.follow else self.graph_tree.selected_node()
+
+    def refresh_status(self) -> None:
+        self.status.refresh_status()
 
     # --- keeping the widgets in step with the cursor ---------------------------------------------
 

@@ -28,6 +28,7 @@ from textual.worker import Worker, get_current_worker
 from engine.stepping import Timeline
 from engine.train import Trainer, TrainingDiverged
 from mgtui.scenario import describe_exception
+from mgtui.screens import forget_removed_widgets
 from mgtui.widgets.boundary import BoundaryMap, data_bounds, grid_scores
 from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.loss_chart import LossChart
@@ -95,14 +96,16 @@ class TrainingScreen(Screen):
     running: reactive[bool] = reactive(False, init=False)  # epochs run in the worker
     log_scale: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, trainer: Trainer, title: str, autostart: bool = True, source: Path = Path("scenario")) -> None:
+    def __init__(
+        self, trainer: Trainer, title: str, autostart: bool = True, source: Path = Path("scenario"), note: str = ""
+    ) -> None:
         super().__init__()
         self.trainer = trainer
         self.source = source  # the scenario file, named in error messages
         self.scenario_title = title
         self.autostart = autostart
         self.sample: int | None = None  # which loss `i` opens: None = the whole batch
-        self.note = ""
+        self.note = note
         self._painted_epoch = -1
         self._boundary_at = 0.0
         self._boundary_epoch = -1
@@ -125,6 +128,14 @@ class TrainingScreen(Screen):
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
+        self._wire()
+        self.set_interval(REDRAW_EVERY, self._repaint_if_new)
+        self.paint(force=True)
+        if self.autostart and not self.trainer.finished:
+            self.running = True
+
+    def _wire(self) -> None:
+        """Find the panels (on mount, and after a reload recomposed them)."""
         self.status = self.query_one(StatusBar)
         self.stats = self.query_one("#train-stats", Static)
         self.chart = self.query_one(LossChart)
@@ -135,10 +146,21 @@ class TrainingScreen(Screen):
         else:
             self.predictions = self.query_one("#predictions", Static)
             self.query_one("#predictions-box").border_title = "predictions vs targets"
-        self.set_interval(REDRAW_EVERY, self._repaint_if_new)
+
+    @work(exclusive=True, group="restart")
+    async def show_trainer(self, trainer: Trainer, note: str) -> None:
+        """Train a reloaded scenario's model instead, from its start and paused."""
+        self.running = False
+        self.workers.cancel_group(self, "train")
+        while self._busy:
+            await asyncio.sleep(0.01)
+        self.trainer, self.note = trainer, note
+        self.two_d = all(len(x) == 2 for x in trainer.training.inputs)
+        self._painted_epoch = self._boundary_epoch = -1
+        await self.recompose()
+        forget_removed_widgets(self)
+        self._wire()
         self.paint(force=True)
-        if self.autostart and not self.trainer.finished:
-            self.running = True
 
     # --- running epochs --------------------------------------------------------------------------
 
@@ -283,6 +305,9 @@ class TrainingScreen(Screen):
         self.app.switch_mode("graph")
 
     # --- painting --------------------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        self.paint(force=True)
 
     def _say(self, note: str) -> None:
         self.note = note

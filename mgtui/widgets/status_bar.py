@@ -8,9 +8,18 @@ from textual.widgets import Static
 
 
 class StatusBar(Static):
+    """The title, or instead the error of the last save while the file does not load."""
+
     def show(self, title: str, where: str) -> None:
+        self._title, self._where = title, where
+        alert = getattr(self.app, "reload_error", "")
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(Text(title, style="bold"), Text(f" {where}"))
+        heading = Text(f"⚠ {alert}", style="bold red") if alert else Text(title, style="bold")
+        grid.add_row(heading, Text(f" {where}"))
         self.update(grid, layout=False)
+
+    def refresh_status(self) -> None:
+        """Show again (the app's reload error came or went)."""
+        self.show(getattr(self, "_title", ""), getattr(self, "_where", ""))
