@@ -1,0 +1,167 @@
+"""The lecture's picture: its layout's invariants on the bundled scenarios and on random graphs."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Value
+from engine.stepping import Cursor, Timeline
+from mgtui.picture_draw import PictureLayout, box_state, highlighted, plain_lines
+from mgtui.picture_layout import isotonic_median
+from mgtui.picture_routes import EAST, HORIZONTAL, VERTICAL
+from mgtui.scenario import bundled_paths, load, resolve
+from mgtui.session import Session
+from tests.picture_checks import bad_cells, check_drawing, lines_inside, overlapping, reached_ops
+
+OPS = ("+", "*", "tanh", "**2", "exp")
+
+
+def timeline_of(name: str) -> Timeline:
+    return Session.open(load(resolve(name))).timeline
+
+
+# --- the layout, on every bundled small graph and on random ones ------------------------------------
+
+
+@st.composite
+def small_dags(draw) -> tuple[list[tuple[int, ...]], list[str], list[str], int]:
+    """A random graph of up to 24 values: operands in topological order, everything feeding the last."""
+    count = draw(st.integers(1, 24))
+    operands: list[tuple[int, ...]] = []
+    for i in range(count):
+        arity = draw(st.integers(0, 2)) if i else 0
+        operands.append(tuple(draw(st.integers(0, i - 1)) for _ in range(arity)))
+    keep = {count - 1}
+    for i in reversed(range(count)):
+        if i in keep:
+            keep.update(operands[i])
+    order = sorted(keep)
+    index = {node: k for k, node in enumerate(order)}
+    operands = [tuple(index[o] for o in operands[node]) for node in order]
+    ops = [draw(st.sampled_from(OPS)) if o else "" for o in operands]
+    labels = [draw(st.text("abxw12.*+ ", min_size=1, max_size=18)) for _ in operands]
+    return operands, ops, labels, draw(st.integers(3, 10))
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_dags())
+def test_random_graphs_draw_without_overlaps_and_every_line_connects_its_ends(dag):
+    operands, ops, labels, numbers = dag
+    layout = PictureLayout(operands, ops, labels, len(operands) - 1, numbers)
+    for form in ("compact", "record"):
+        check_drawing(layout.drawing(form))
+
+
+SMALL_SCENARIOS = [p.stem for p in bundled_paths() if p.stem not in ("tiny_mlp", "moons")]
+
+
+@pytest.mark.parametrize("name", SMALL_SCENARIOS)
+def test_bundled_small_scenarios_draw_without_overlaps_and_every_line_connects_its_ends(name):
+    layout = PictureLayout.of(timeline_of(name))
+    for form in ("compact", "record"):
+        check_drawing(layout.drawing(form))
+
+
+def test_a_graph_that_forces_a_dogleg_still_draws_cleanly():
+    """Two lines that each need the other's row (a cycle of constraints): one takes a detour."""
+    operands = [(), (), (0, 0), (1,), (2, 3), (1, 4), (5, 0)]
+    layout = PictureLayout(operands, ["", "", "*", "tanh", "+", "*", "+"], list("abcdefg"), 6, 4)
+    assert any(net.dogleg >= 0 for route in layout.routes if route for net in route.nets)
+    check_drawing(layout.drawing("compact"))
+
+
+def test_the_checks_catch_overlaps_stray_lines_and_broken_ones():
+    """The invariant checks are not vacuous: break a good drawing four ways, each is caught."""
+    layout = PictureLayout.of(timeline_of("expression"))
+    good = layout.drawing("compact")
+    check_drawing(good)
+    a, b = 0, 1
+
+    moved = PictureLayout.of(timeline_of("expression")).drawing("compact")
+    moved.layout.layering.top[b] = moved.layout.layering.top[a] + 1  # b's box onto a's
+    assert overlapping(moved)
+
+    stray = PictureLayout.of(timeline_of("expression")).drawing("compact")
+    x, y, _, _ = stray.box_of(a)
+    stray.wires[x + 2, y + 1] = [HORIZONTAL]
+    assert lines_inside(stray)
+
+    cut = PictureLayout.of(timeline_of("expression")).drawing("compact")
+    trunk = next(cell for cell, masks in cut.wires.items() if masks == [VERTICAL])
+    del cut.wires[trunk]
+    assert bad_cells(cut)
+    assert not reached_ops(cut, a) or not reached_ops(cut, b)
+
+    touching = PictureLayout.of(timeline_of("expression")).drawing("compact")
+    junction = next(cell for cell, masks in touching.wires.items() if masks[0] & EAST and masks[0] & VERTICAL)
+    touching.wires[junction].append(HORIZONTAL)
+    assert bad_cells(touching)
+
+
+def test_the_expression_is_the_lectures_picture_and_fits_80_by_24():
+    timeline = timeline_of("expression")
+    drawing = PictureLayout.of(timeline).drawing("compact")
+    assert drawing.width <= 78 and drawing.height <= 11  # the graph panel inside its border at 80×24
+    assert "\n".join(plain_lines(drawing, Cursor(timeline, len(timeline)))) == (
+        "┌◀a       ┐\n"
+        "│  2.0000 ├───┐      ┌▶e       ┐\n"
+        "└  6.0000✓┘   ├▶(*)─▶│ -6.0000 ├───┐      ┌ d       ┐\n"
+        "            ┌─┘      └ -2.0000✓┘   ├▶(+)─▶│  4.0000 ├───┐      ┌ L       ┐\n"
+        "┌◀b       ┐ │                    ┌─┘      └ -2.0000✓┘   ├▶(*)─▶│ -8.0000 │\n"
+        "│ -3.0000 ├─┘        ┌ c       ┐ │                    ┌─┘      └  1.0000✓┘\n"
+        "└ -4.0000✓┘          │ 10.0000 ├─┘        ┌ f       ┐ │\n"
+        "                     └ -2.0000✓┘          │ -2.0000 ├─┘\n"
+        "                                          └  4.0000✓┘"
+    )
+
+
+def test_the_record_form_is_draw_dots_box():
+    timeline = timeline_of("double")
+    drawing = PictureLayout.of(timeline).drawing("record")
+    assert "\n".join(plain_lines(drawing, Cursor(timeline, 1))) == (
+        "┌───┬───────────┬────────────┐         ┌───┬───────────┬────────────┐\n"
+        "│◀a │data 3.0000│grad      · ├───▶(+)─▶│▶b │data 6.0000│grad      · │\n"
+        "└───┴───────────┴────────────┘         └───┴───────────┴────────────┘"
+    )
+
+
+def test_every_position_fits_the_same_boxes():
+    """Numbers have the width of the widest the pass will show: stepping never changes a box's size."""
+    timeline = timeline_of("neuron_exp")
+    layout = PictureLayout.of(timeline)
+    cursor = Cursor(timeline)
+    for form in ("compact", "record"):
+        drawing = layout.drawing(form)
+        for position in range(len(timeline) + 1):
+            cursor.seek(position)
+            marks = highlighted(cursor)
+            for node in range(len(timeline.nodes)):
+                state = box_state(cursor, node, marks)
+                for row in range(3):
+                    assert sum(len(text) for text, _ in drawing.box_row(node, row, state)) == drawing.box_width[node]
+
+
+def test_leaves_sit_just_before_their_first_consumer():
+    layering = PictureLayout.of(timeline_of("expression")).layering
+    names = ["a", "b", "e", "c", "d", "f", "L"]
+    layer = {name: layering.element_layer[i] for i, name in enumerate(names)}
+    assert layer == {"a": 0, "b": 0, "e": 1, "c": 1, "d": 2, "f": 2, "L": 3}
+
+
+def test_long_labels_are_cut():
+    x = Value(1.0, label="a rather long label indeed")
+    y = x.tanh()
+    y.label = "y"
+    layout = PictureLayout.of(Timeline(y))
+    assert layout.labels[0] == "a rather long…"
+    check_drawing(layout.drawing("compact"))
+
+
+def test_isotonic_median_keeps_order_and_prefers_straight_lines():
+    assert isotonic_median([[(0.0, 1.0)], [(5.0, 1.0)]], [0, 0]) == [0.0, 5.0]  # in order: each where it wants
+    assert isotonic_median([[(0.0, 3.0)], [(-5.0, 1.0)]], [0, 0]) == [0.0, 0.0]  # pooled: the heavier wins
+    # Pooled with a tie (any row from 1 to 3 is as good): stay as near where they are as allowed.
+    assert isotonic_median([[(3.0, 1.0)], [(1.0, 1.0)]], [0, 0]) == [1.0, 1.0]
+    assert isotonic_median([[(3.0, 1.0)], [(1.0, 1.0)]], [9, 9]) == [3.0, 3.0]
