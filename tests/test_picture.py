@@ -1,4 +1,4 @@
-"""The lecture's picture: its layout's invariants on the bundled scenarios and on random graphs."""
+"""The lecture's picture: its layout's invariants, and the view driven by keys at 80×24 and 120×40."""
 
 from __future__ import annotations
 
@@ -8,18 +8,39 @@ from hypothesis import strategies as st
 
 from engine import Value
 from engine.stepping import Cursor, Timeline
-from mgtui.picture_draw import PictureLayout, box_state, highlighted, plain_lines
+from mgtui.app import MgtuiApp
+from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, box_state, highlighted, plain_lines
 from mgtui.picture_layout import isotonic_median
 from mgtui.picture_routes import EAST, HORIZONTAL, VERTICAL
 from mgtui.scenario import bundled_paths, load, resolve
+from mgtui.screens.graph import GraphScreen
 from mgtui.session import Session
+from mgtui.widgets.picture import PictureView
 from tests.picture_checks import bad_cells, check_drawing, lines_inside, overlapping, reached_ops
+from tests.screen import screen_text
 
+SIZE = (80, 24)
+BIG = (120, 40)
 OPS = ("+", "*", "tanh", "**2", "exp")
 
 
 def timeline_of(name: str) -> Timeline:
     return Session.open(load(resolve(name))).timeline
+
+
+def app_for(name_or_path: str, **kwargs) -> MgtuiApp:
+    return MgtuiApp(Session.open(load(resolve(str(name_or_path)))), **kwargs)
+
+
+def picture(app: MgtuiApp) -> PictureView:
+    return app.screen.query_one(PictureView)
+
+
+def picture_text(app: MgtuiApp) -> str:
+    """The picture's panel as on screen, border included."""
+    region = picture(app).region
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)
 
 
 # --- the layout, on every bundled small graph and on random ones ------------------------------------
@@ -165,3 +186,159 @@ def test_isotonic_median_keeps_order_and_prefers_straight_lines():
     # Pooled with a tie (any row from 1 to 3 is as good): stay as near where they are as allowed.
     assert isotonic_median([[(3.0, 1.0)], [(1.0, 1.0)]], [0, 0]) == [1.0, 1.0]
     assert isotonic_median([[(3.0, 1.0)], [(1.0, 1.0)]], [9, 9]) == [3.0, 3.0]
+
+
+# --- the view ---------------------------------------------------------------------------------------
+
+
+async def test_v_shows_the_picture_in_place_of_the_tree_and_back():
+    app = app_for("expression")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        screen = app.screen
+        assert isinstance(screen, GraphScreen) and screen.picture
+        text = screen_text(app)
+        assert "picture: label / data / grad" in text
+        assert "├▶(*)─▶│       · ├" in text  # e's box: not computed yet
+        assert "topological order" not in text
+        assert screen.focused is picture(app)
+        await pilot.press("v")
+        assert not screen.picture
+        assert "topological order" in screen_text(app)
+        assert "picture:" not in screen_text(app)
+
+
+async def test_steps_fill_in_numbers_in_place_and_mark_the_step():
+    app = app_for("expression")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        view = picture(app)
+        drawing, size = view.drawing, view.virtual_size
+        await pilot.press("n")  # e = a · b
+        text = picture_text(app)
+        assert "┌◀a       ┐" in text and "┌◀b       ┐" in text  # the operands it read
+        assert "├▶(*)─▶│ -6.0000 ├" in text and "┌▶e       ┐" in text  # the node computed
+        await pilot.press("n", "n", "n")  # d, L, then the seed
+        text = picture_text(app)
+        assert "┌▶L       ┐" in text and "◀" not in text  # the seed reads no operand
+        assert "└  1.0000✓┘" in text
+        await pilot.press("e")
+        text = picture_text(app)
+        assert "└  6.0000✓┘" in text and "└ -4.0000✓┘" in text  # a.grad, b.grad
+        await pilot.press("p")
+        assert "└       · ┘   ├▶(*)" in picture_text(app)  # a.grad undone
+        assert view.drawing is drawing and view.virtual_size == size  # numbers changed, nothing moved
+
+
+async def test_the_picture_scrolls_to_the_step_and_with_the_keys():
+    app = app_for("neuron")  # wider and taller than the panel at 80×24
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        view = picture(app)
+        assert view.virtual_size.width > view.size.width
+        await pilot.press("right_square_bracket", "n")  # the seed: o, at the far right
+        await pilot.pause()
+        o = view.drawing.box_of(9)
+        assert view.scroll_offset.x <= o[0] and o[0] + o[2] <= view.scroll_offset.x + view.size.width
+        assert "┌▶o" in picture_text(app)
+        await pilot.press("r")  # the start shows the first step to come: x1*w1, at the left
+        await pilot.pause()
+        assert view.scroll_offset.x == 0
+        await pilot.press("right", "right", "down")
+        assert view.scroll_offset == (2, 1)
+        await pilot.press("end")
+        assert view.scroll_offset.y == view.max_scroll_y
+
+
+async def test_the_picture_marks_nan_inf_and_flagged_nodes(write_scenario):
+    path = write_scenario(
+        '''
+        """Overflow."""
+        from engine import Value
+
+        def graph():
+            big = Value(1e308, label="big")
+            inf = big * 10
+            inf.label = "inf"
+            nan = inf - inf
+            nan.label = "nan"
+            return nan
+        '''
+    )
+    app = app_for(path)
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.press("v", "e")
+        text = picture_text(app)
+        assert "inf      ⚠┐" in text and "nan      ⚠┐" in text and "│       inf ├" in text
+        assert "big       ┐" in text  # 1e308 itself is fine
+
+
+async def test_a_node_the_checker_flags_is_marked():
+    session = Session.open(load(resolve("expression")))
+    session.timeline.flagged_nodes.add(4)  # d: as if a user's own Value class computed its step wrongly
+    app = MgtuiApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        assert "┌ d      ⚠┐" in picture_text(app)
+        assert "┌ e       ┐" in picture_text(app)
+
+
+async def test_big_graphs_stay_in_the_tree_with_a_note():
+    app = app_for("tiny_mlp")
+    assert len(app.session.timeline.nodes) > PICTURE_LIMIT
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        assert not app.screen.picture
+        assert not app.screen.query(PictureView)
+        assert f"the picture is for small graphs (up to {PICTURE_LIMIT} values; this one has 362)" in screen_text(app)
+
+
+async def test_a_wide_terminal_gets_draw_dots_record_boxes():
+    app = app_for("double")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "e")
+        assert "│◀a │data 3.0000│grad 2.0000✓├" in picture_text(app)
+        assert "picture: label │ data │ grad" in picture_text(app)
+
+
+async def test_the_picture_follows_a_resize_into_the_compact_form():
+    app = app_for("expression")
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.press("v", "e")
+        assert "│◀a │data  2.0000│grad  6.0000✓├" in picture_text(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "└  6.0000✓┘" in picture_text(app)
+        assert picture(app).drawing.form == "compact"
+
+
+async def test_find_in_the_picture_scrolls_to_the_node():
+    app = app_for("neuron")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "e")
+        view = picture(app)
+        assert "┌ w2" not in picture_text(app)  # the last step is x1*w1's, at the top
+        await pilot.press("slash", *"w2", "enter")
+        await pilot.pause()
+        x, y, w, h = view.drawing.box_of(4)  # w2, at the bottom left: the end showed the far right
+        left, top = view.scroll_offset
+        assert left <= x and x + w <= left + view.size.width and top <= y and y + h <= top + view.size.height
+        assert "┌ w2" in picture_text(app)
+        assert app.screen.focused is view
+
+
+# --- snapshots: what the picture looks like ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [SIZE, BIG], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("when", ["forward_done", "end"])
+@pytest.mark.parametrize("name", ["expression", "neuron"])
+def test_snapshot_picture(snap_compare, name, when, size):
+    keys = ["v", "right_square_bracket"] if when == "forward_done" else ["v", "e"]
+    assert snap_compare(app_for(name), press=keys, terminal_size=size)
+
+
+@pytest.mark.parametrize("name", ["expression", "neuron"])
+def test_snapshot_picture_no_color(snap_compare, monkeypatch, name):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(app_for(name), press=["v", "right_square_bracket", "n", "n"], terminal_size=SIZE)

@@ -17,8 +17,10 @@ from textual.timer import Timer
 
 from engine.stepping import Cursor, Timeline
 from mgtui import present
+from mgtui.picture_draw import PICTURE_LIMIT
 from mgtui.widgets.graph_tree import GraphTree
 from mgtui.widgets.key_bar import KeyBar
+from mgtui.widgets.picture import PictureView
 from mgtui.widgets.status_bar import StatusBar
 from mgtui.widgets.step_panel import StepPanel
 from mgtui.widgets.topo_list import TopoList
@@ -112,10 +114,18 @@ class GraphScreen(Screen):
         Binding(
             "t", "training", "Training", id="view.training", tooltip="The training view (scenarios with training())"
         ),
+        Binding(
+            "v",
+            "toggle_picture",
+            "Picture",
+            id="view.picture",
+            tooltip="The lecture's picture of the graph (draw_dot: boxes, ops, lines), or back to the tree",
+        ),
     ]
 
     follow: reactive[bool] = reactive(True, init=False)  # the tree moves to each step's node
     playing: reactive[bool] = reactive(False, init=False)
+    picture: reactive[bool] = reactive(False, init=False)  # the lecture's picture instead of tree and list
 
     def __init__(self, timeline: Timeline, title: str, position: int = 0, opened_from_training: bool = False) -> None:
         super().__init__()
@@ -164,6 +174,8 @@ class GraphScreen(Screen):
             touched = {moved, *cursor.timeline.operands[moved]}
         self.graph_tree.show_step(touched, full=full)
         self.topo_list.show_step(touched, full=full)
+        if self.picture:
+            self.query_one(PictureView).show_step(touched, full=full)
         self.step_panel.show(cursor, self.note)
         if self.follow:
             step = cursor.current_step
@@ -300,10 +312,32 @@ class GraphScreen(Screen):
             return
         self.follow = False
         self.graph_tree.reveal(node)
-        self.graph_tree.focus()
+        if self.picture:
+            self.query_one(PictureView).reveal(node)
+        else:
+            self.graph_tree.focus()
         self._say(f"found {self.cursor.timeline.name(node)}: . and , step to the steps that touch it")
 
     # --- other views -----------------------------------------------------------------------------
+
+    def action_toggle_picture(self) -> None:
+        values = len(self.cursor.timeline.nodes)
+        if not self.picture and values > PICTURE_LIMIT:
+            self._say(f"the picture is for small graphs (up to {PICTURE_LIMIT} values; this one has {values:,})")
+            return
+        self.picture = not self.picture
+
+    def watch_picture(self, picture: bool) -> None:
+        """Show the picture in place of the tree and the list (made on first use: it lays the graph out)."""
+        if picture and not self.query(PictureView):
+            self.query_one("#graph-main").mount(PictureView(self.cursor, id="picture"))
+        self.set_class(picture, "-picture")
+        if picture:
+            view = self.query_one(PictureView)
+            view.show_step(set(), full=True)
+            view.focus()
+        else:
+            self.graph_tree.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "training":
