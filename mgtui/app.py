@@ -26,10 +26,15 @@ class MgtuiApp(App[int]):
     ]
 
     def __init__(
-        self, session: Session | None, start_in_training: bool = False, autostart_training: bool = True
+        self,
+        session: Session | None,
+        start_in_training: bool = False,
+        autostart_training: bool = True,
+        start_in_picture: bool = False,
     ) -> None:
         self.session = session
         self.start_in_training = start_in_training
+        self.start_in_picture = start_in_picture
         self.autostart_training = autostart_training
         if session is not None:  # open straight into the scenario's first screen, no empty one first
             self.MODES = self._modes_for(session)
@@ -75,7 +80,9 @@ class MgtuiApp(App[int]):
         """The graph view, and the training view for scenarios that train."""
         title = session.scenario.title
         modes: dict[str, Callable[[], Screen]] = {
-            "graph": lambda: GraphScreen(session.timeline, title, session.position or 0)
+            "graph": lambda: GraphScreen(
+                session.timeline, title, session.position or 0, start_in_picture=self.start_in_picture
+            )
         }
         if session.training is not None:
             from mgtui.screens.training import TrainingScreen

@@ -30,6 +30,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
     parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
+    parser.add_argument(
+        "--picture", action="store_true", help="the graph as the lecture draws it (with --print: as plain text)"
+    )
     return parser.parse_args(argv)
 
 
@@ -42,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.print_only or args.train or args.steps is not None:
                 raise ScenarioError("no scenario given: name a file or a bundled scenario (see mgtui --list)")
             return run_app(None, args)
+        if args.picture and args.train:
+            raise ScenarioError("--picture applies to the graph, not to --train")
         scenario = load(resolve(args.scenario))
         if args.print_only:
             return print_headless(scenario, args)
@@ -67,7 +72,7 @@ def list_bundled() -> int:
 def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from mgtui.headless import print_graph, print_training
+    from mgtui.headless import print_graph, print_picture, print_training
     from mgtui.session import Session
 
     session = Session.open(scenario, need_training=args.train, position=args.steps)
@@ -77,7 +82,7 @@ def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
             raise ScenarioError("--steps applies to the graph, not to --train")
         return print_training(session.trainer(), console, scenario.path)
     cursor = session.cursor(args.steps)
-    print_graph(cursor, scenario.title, console)
+    (print_picture if args.picture else print_graph)(cursor, scenario.title, console)
     return 0
 
 
@@ -87,7 +92,7 @@ def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:
     session = Session.open(scenario, need_training=args.train, position=args.steps) if scenario else None
     from mgtui.app import MgtuiApp
 
-    app = MgtuiApp(session, start_in_training=args.train)
+    app = MgtuiApp(session, start_in_training=args.train, start_in_picture=args.picture)
     app.run()
     return app.return_code or 0
 

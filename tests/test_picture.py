@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from engine import Value
 from engine.stepping import Cursor, Timeline
 from mgtui.app import MgtuiApp
+from mgtui.cli import main
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, box_state, highlighted, plain_lines
 from mgtui.picture_layout import isotonic_median
 from mgtui.picture_routes import EAST, HORIZONTAL, VERTICAL
@@ -325,6 +326,57 @@ async def test_find_in_the_picture_scrolls_to_the_node():
         assert left <= x and x + w <= left + view.size.width and top <= y and y + h <= top + view.size.height
         assert "┌ w2" in picture_text(app)
         assert app.screen.focused is view
+
+
+async def test_the_picture_flag_opens_the_app_in_the_picture():
+    app = MgtuiApp(Session.open(load(resolve("expression"))), start_in_picture=True)  # mgtui expression --picture
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.picture
+        assert "┌ a       ┐" in picture_text(app)
+
+
+# --- --print --picture -------------------------------------------------------------------------------
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_print_picture_writes_the_picture_at_the_position_steps_names(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, err = run(capsys, "expression", "--print", "--picture", "--steps", "4")
+    assert status == 0 and not err
+    lines = out.splitlines()
+    assert lines[1].startswith("position 4/7 (seed)")
+    assert "boxes: label / data / grad" in lines[1]
+    assert "last step: L.grad = 1.0" in out
+    assert "├▶(*)─▶│ -8.0000 │" in out and "└  1.0000✓┘" in out  # L computed and seeded
+    assert "└       · ┘   ├▶(*)─▶" in out  # a.grad: not yet
+    assert all(len(line) <= 80 for line in lines[5:])
+
+
+def test_print_picture_uses_the_record_form_when_the_console_is_wide(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    status, out, _ = run(capsys, "expression", "--print", "--picture")
+    assert status == 0
+    assert "│◀a │data  2.0000│grad  6.0000✓├" in out
+    assert "boxes: label │ data │ grad" in out
+
+
+def test_print_picture_of_a_big_graph_prints_the_tree_and_says_why(capsys):
+    status, out, err = run(capsys, "tiny_mlp", "--print", "--picture")
+    assert status == 0
+    assert f"the picture is for small graphs (up to {PICTURE_LIMIT} values; this one has 362)" in err
+    assert "L0.n0.w0" in out and "├──" in out  # the tree
+
+
+def test_picture_with_train_is_an_error(capsys):
+    status, _, err = run(capsys, "tiny_mlp", "--train", "--picture")
+    assert status == 2
+    assert "--picture applies to the graph, not to --train" in err
 
 
 # --- snapshots: what the picture looks like ----------------------------------------------------------

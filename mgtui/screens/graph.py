@@ -127,8 +127,16 @@ class GraphScreen(Screen):
     playing: reactive[bool] = reactive(False, init=False)
     picture: reactive[bool] = reactive(False, init=False)  # the lecture's picture instead of tree and list
 
-    def __init__(self, timeline: Timeline, title: str, position: int = 0, opened_from_training: bool = False) -> None:
+    def __init__(
+        self,
+        timeline: Timeline,
+        title: str,
+        position: int = 0,
+        opened_from_training: bool = False,
+        start_in_picture: bool = False,
+    ) -> None:
         super().__init__()
+        self.start_in_picture = start_in_picture
         self.cursor = Cursor(timeline)
         self.scenario_title = title
         self.start_position = position
@@ -156,6 +164,8 @@ class GraphScreen(Screen):
         self.cursor.seek(self.start_position)
         self._show(full=True)
         self.graph_tree.focus()
+        if self.start_in_picture:
+            self.action_toggle_picture()
 
     # --- keeping the widgets in step with the cursor ---------------------------------------------
 
