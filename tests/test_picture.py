@@ -246,7 +246,9 @@ async def test_the_picture_scrolls_to_the_step_and_with_the_keys():
         await pilot.pause()
         assert view.scroll_offset.x == 0
         await pilot.press("right", "right", "down")
-        assert view.scroll_offset == (2, 1)
+        assert view.scroll_offset == (8, 1)  # a few columns per ←/→, a row per ↑/↓
+        await pilot.press("left")
+        assert view.scroll_offset == (4, 1)
         await pilot.press("end")
         assert view.scroll_offset.y == view.max_scroll_y
 
@@ -282,6 +284,14 @@ async def test_a_node_the_checker_flags_is_marked():
         await pilot.press("v")
         assert "┌ d      ⚠┐" in picture_text(app)
         assert "┌ e       ┐" in picture_text(app)
+
+
+async def test_the_key_bar_still_fits_80_columns_with_the_picture_key():
+    app = app_for("tiny_mlp")  # a training scenario: t Training is on the bar too
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bar = screen_text(app).splitlines()[-1]
+        assert "v Draw" in bar and bar.rstrip().endswith("q Quit")
 
 
 async def test_big_graphs_stay_in_the_tree_with_a_note():

@@ -3,13 +3,14 @@
 A Line-API scroll view over a `Drawing`: the layout is computed once per graph (on first show),
 the box form is picked for the widget's width (the record if it fits, else the compact box), and
 a step repaints the few boxes it touched and scrolls the step's node into view. Arrow keys,
-PgUp/PgDn and Home/End scroll.
+PgUp/PgDn and Home/End scroll (← and → a few columns at a time).
 """
 
 from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.actions import SkipAction
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -18,6 +19,7 @@ from engine.stepping import Cursor, Timeline
 from mgtui.picture_draw import Drawing, Mark, PictureLayout, box_state, highlighted, op_text
 
 ROLES = ("line", "op", "frame", "label", "number", "unknown", "mark", "final", "bad", "current", "operand")
+COLUMNS_PER_KEY = 4  # pictures are far wider than tall: one column per ← or → would crawl
 
 
 class PictureView(ScrollView, can_focus=True):
@@ -101,6 +103,16 @@ class PictureView(ScrollView, can_focus=True):
         """Scroll so `node`'s box is on screen."""
         drawing = self._ensure_drawing()
         self.scroll_to_region(Region(*drawing.box_of(node)), animate=False, immediate=True)
+
+    def action_scroll_left(self) -> None:
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        self.scroll_relative(x=-COLUMNS_PER_KEY, animate=False)
+
+    def action_scroll_right(self) -> None:
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        self.scroll_relative(x=COLUMNS_PER_KEY, animate=False)
 
     # --- painting ----------------------------------------------------------------------------------
 
