@@ -118,6 +118,7 @@ class Drawing:
         layout, layering = self.layout, self.layout.layering
         self.channel_x = [0] * len(layering.layers)
         self.ops_x = [0] * len(layering.layers)  # where each layer's op region starts
+        self.layer_end = [0] * len(layering.layers)  # the column after its boxes
         x = 0
         for r, layer in enumerate(layering.layers):
             route = layout.routes[r]
@@ -135,6 +136,7 @@ class Drawing:
                 if layout.operands[v]:
                     self.op_x[v] = x - 2 - len(op_text(layout.ops[v]))
             x += width
+            self.layer_end[r] = x
         self.width = x
 
     def _column_width(self, nodes: list[int]) -> tuple[int, int]:
@@ -158,7 +160,7 @@ class Drawing:
                         self._wire(self.channel_x[r] + col, row, bits)
             for element in layer:
                 if layering.is_dummy(element):  # a line passing this layer on a row of its own
-                    for x in range(self.ops_x[r], self._layer_end(r)):
+                    for x in range(self.ops_x[r], self.layer_end[r]):
                         self._wire(x, layering.top[element], HORIZONTAL)
                 elif layout.operands[element]:
                     self._draw_op_inputs(element)
@@ -168,10 +170,6 @@ class Drawing:
             self.chars[y][x] = ARROW
             self.chars[y][self.box_x[node] - 1] = ARROW
             self.chars[y][self.box_x[node] - 2] = "─"
-
-    def _layer_end(self, r: int) -> int:
-        layer = self.layout.layering.layers[r]
-        return max(self.box_x[v] + self.box_width[v] for v in layer if not self.layout.layering.is_dummy(v))
 
     def _draw_op_inputs(self, node: int) -> None:
         """The join in front of an op: its inputs' rows merge into one line into the op's arrow."""
@@ -239,13 +237,13 @@ class Drawing:
         if row == MIDDLE:
             return [
                 ("│ ", "frame"),
-                (self._number(state.value, inner - 2), "unknown" if state.value is None else "number"),
+                (present.number(state.value, inner - 2), "unknown" if state.value is None else "number"),
                 (" ", "frame"),
                 ("├" if self.has_exit[node] else "│", "frame"),
             ]
         return [
             ("└ ", "frame"),
-            (self._number(state.grad, inner - 2), "unknown" if state.grad is None else "number"),
+            (present.number(state.grad, inner - 2), "unknown" if state.grad is None else "number"),
             (present.FINAL if state.final else " ", "final"),
             ("┘", "frame"),
         ]
@@ -262,16 +260,12 @@ class Drawing:
             (self.layout.labels[node].ljust(label_width - 2), "label"),
             (present.BAD if state.bad else " ", "bad"),
             ("│data ", "frame"),
-            (self._number(state.value, numbers), "unknown" if state.value is None else "number"),
+            (present.number(state.value, numbers), "unknown" if state.value is None else "number"),
             ("│grad ", "frame"),
-            (self._number(state.grad, numbers), "unknown" if state.grad is None else "number"),
+            (present.number(state.grad, numbers), "unknown" if state.grad is None else "number"),
             (present.FINAL if state.final else " ", "final"),
             ("├" if self.has_exit[node] else "│", "frame"),
         ]
-
-    @staticmethod
-    def _number(x: float | None, width: int) -> str:
-        return present.number(x, width)
 
     def box_of(self, node: int) -> tuple[int, int, int, int]:
         """The box of `node` as x, y, width, height."""
