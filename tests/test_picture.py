@@ -253,6 +253,34 @@ async def test_the_picture_scrolls_to_the_step_and_with_the_keys():
         assert view.scroll_offset.y == view.max_scroll_y
 
 
+async def test_operands_too_far_apart_to_show_with_the_step_still_come_into_view_sideways(write_scenario):
+    path = write_scenario(
+        '''
+        """The lecture's MLP on its first sample."""
+        from engine.data import LECTURE_XS, LECTURE_YS
+        from engine.nn import MLP
+        from engine.train import Trainer, Training
+
+        def graph():
+            model = MLP(3, [4, 4, 1], activation="tanh", seed=1337)
+            training = Training(model, LECTURE_XS, LECTURE_YS, loss="sse", learning_rate=0.1, epochs=1)
+            return Trainer(training).loss_graph(0)
+        '''
+    )
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "right_square_bracket", "n")  # the seed: the loss, at the far right
+        view = picture(app)
+        assert view.scroll_offset.x > 0
+        await pilot.press("e")  # the last step: L0.n0.w0x passes its grad to L0.n0.w0 and x0.0, at the left
+        step = view.cursor.last_step
+        boxes = [view.drawing.box_of(o) for o in step.operands]
+        assert max(y + h for _, y, _, h in boxes) - min(y for _, y, _, _ in boxes) > view.size.height
+        left = view.scroll_offset.x
+        for x, _, w, _ in boxes:  # both operands' columns are on screen, if not both their rows
+            assert left <= x and x + w <= left + view.size.width
+
+
 async def test_the_picture_marks_nan_inf_and_flagged_nodes(write_scenario):
     path = write_scenario(
         '''

@@ -88,7 +88,11 @@ class PictureView(ScrollView, can_focus=True):
         return Region(x, y, width, height)
 
     def _scroll_to_step(self) -> None:
-        """Bring the step into view: its node with the operands it reads or feeds if they fit, else the node."""
+        """Bring the step into view: its node, and the operands it reads or feeds as far as they fit.
+
+        Each axis on its own: operands a layer to the left usually fit the width even when they sit
+        too far above or below to fit the height, and then their columns still come into view.
+        """
         step = self.cursor.current_step
         drawing = self.drawing
         if step is None or drawing is None:
@@ -96,8 +100,9 @@ class PictureView(ScrollView, can_focus=True):
         node = self._node_region(drawing, step.node)
         whole = Region.from_union([node, *(Region(*drawing.box_of(o)) for o in step.operands)])
         window = self.scrollable_content_region.size
-        fits = whole.width <= window.width and whole.height <= window.height
-        self.scroll_to_region(whole if fits else node, animate=False, immediate=True)
+        x, width = (whole.x, whole.width) if whole.width <= window.width else (node.x, node.width)
+        y, height = (whole.y, whole.height) if whole.height <= window.height else (node.y, node.height)
+        self.scroll_to_region(Region(x, y, width, height), animate=False, immediate=True)
 
     def reveal(self, node: int) -> None:
         """Scroll so `node`'s box is on screen."""
