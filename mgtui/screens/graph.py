@@ -29,7 +29,7 @@ SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # autoplay, steps per second
 
 
 class GraphScreen(Screen):
-    """The computation graph as a tree, the topological order, and the current step explained."""
+    """The graph as a tree and its topological order, or (v) as the lecture's picture; the step explained."""
 
     BINDINGS = [
         Binding("n", "next", "Next", id="step.next", tooltip="Next step of the pass"),
