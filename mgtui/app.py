@@ -33,9 +33,11 @@ class MgtuiApp(App[int]):
         start_in_training: bool = False,
         autostart_training: bool = True,
         watch: bool = False,
+        start_in_picture: bool = False,
     ) -> None:
         self.session = session
         self.start_in_training = start_in_training
+        self.start_in_picture = start_in_picture
         self.autostart_training = autostart_training
         self.watch = watch  # reload when the scenario or a module next to it is saved
         self.reload_error = ""  # the last save's error, shown until a save that loads
@@ -173,7 +175,11 @@ class MgtuiApp(App[int]):
         def graph_view() -> GraphScreen:
             session = self.session
             self.graph_view = GraphScreen(
-                session.timeline, session.scenario.title, session.position or 0, fresh_output=session.fresh_output
+                session.timeline,
+                session.scenario.title,
+                session.position or 0,
+                fresh_output=session.fresh_output,
+                start_in_picture=self.start_in_picture,
             )
             return self.graph_view
 

@@ -42,6 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "the numerical derivative, PyTorch (if installed) and the graph's own backward(); "
         "exit 0 if all agree, 1 if not",
     )
+    parser.add_argument(
+        "--picture", action="store_true", help="the graph as the lecture draws it (with --print: as plain text)"
+    )
     return parser.parse_args(argv)
 
 
@@ -54,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.print_only or args.train or args.check or args.steps is not None:
                 raise ScenarioError("no scenario given: name a file or a bundled scenario (see mgtui --list)")
             return run_app(None, args)
+        if args.picture and args.train:
+            raise ScenarioError("--picture applies to the graph, not to --train")
         scenario = load(resolve(args.scenario))
         if args.check:
             return check(scenario, args)
@@ -81,7 +86,7 @@ def list_bundled() -> int:
 def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from mgtui.headless import print_graph, print_training
+    from mgtui.headless import print_graph, print_picture, print_training
     from mgtui.session import Session
 
     session = Session.open(scenario, need_training=args.train, position=args.steps)
@@ -91,7 +96,7 @@ def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
             raise ScenarioError("--steps applies to the graph, not to --train")
         return print_training(session.trainer(), console, scenario.path)
     cursor = session.cursor(args.steps)
-    print_graph(cursor, scenario.title, console)
+    (print_picture if args.picture else print_graph)(cursor, scenario.title, console)
     return 0
 
 
@@ -113,7 +118,7 @@ def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:
     session = Session.open(scenario, need_training=args.train, position=args.steps) if scenario else None
     from mgtui.app import MgtuiApp
 
-    app = MgtuiApp(session, start_in_training=args.train, watch=not args.no_watch)
+    app = MgtuiApp(session, start_in_training=args.train, watch=not args.no_watch, start_in_picture=args.picture)
     app.run()
     return app.return_code or 0
 

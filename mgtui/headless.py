@@ -1,9 +1,9 @@
 """Headless modes for handouts, scripts and terminals without a full screen.
 
-``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K;
-``mgtui SCENARIO --train --print`` prints one line per epoch; ``mgtui SCENARIO --check`` prints the
-verdict on every step of the pass and on its final grads. Rich styles the output on a
-terminal and writes plain text when stdout is a pipe or a file.
+``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K, and
+with ``--picture`` as the lecture draws it; ``mgtui SCENARIO --train --print`` prints one line
+per epoch; ``mgtui SCENARIO --check`` prints the verdict on every step of the pass and on its
+final grads. Rich styles the output on a terminal and writes plain text when stdout is a pipe or a file.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from engine.stepping import Cursor, Timeline
 from engine.train import EpochRecord, Trainer, TrainingDiverged
 from mgtui import present
 from mgtui.layout import TreeLayout
+from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
 from mgtui.scenario import describe_exception
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
@@ -71,10 +72,18 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -
 
 
 def print_graph(cursor: Cursor, title: str, console: Console) -> None:
+    print_heading(cursor, title, console)
+    for line in tree_lines(cursor):
+        console.print(line, soft_wrap=True)
+
+
+def print_heading(cursor: Cursor, title: str, console: Console, legend: str = "") -> None:
+    """The scenario, the position, what the marks mean, and the last step in numbers; then a blank line."""
     console.print(Text(title, style="bold"), soft_wrap=True)
     position = f"position {cursor.position}/{len(cursor.timeline)} ({present.position_text(cursor)})"
     console.print(
-        Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final"), soft_wrap=True
+        Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final{legend}"),
+        soft_wrap=True,
     )
     last = cursor.last_step
     if last is not None:
@@ -83,8 +92,29 @@ def print_graph(cursor: Cursor, title: str, console: Console) -> None:
         for finding in last.findings:
             console.print(Text(f"{present.BAD} {present.finding_text(finding)}", style="bold red"), soft_wrap=True)
     console.print()
-    for line in tree_lines(cursor):
-        console.print(line, soft_wrap=True)
+
+
+def print_picture(cursor: Cursor, title: str, console: Console) -> None:
+    """The lecture's picture at the cursor's position, in the box form that fits the console's width.
+
+    A graph too big for the picture is printed as the tree, with a note on stderr saying why.
+    """
+    values = len(cursor.timeline.nodes)
+    if values > PICTURE_LIMIT:
+        Console(stderr=True).print(
+            f"mgtui: the picture is for small graphs (up to {PICTURE_LIMIT} values; this one has {values:,}):"
+            " printing the tree",
+            highlight=False,
+            soft_wrap=True,
+        )
+        print_graph(cursor, title, console)
+        return
+    drawing = PictureLayout.of(cursor.timeline).fitting(console.width)
+    boxes = "label │ data │ grad" if drawing.form == "record" else "label / data / grad"
+    legend = f", {present.CURRENT}/{present.RECEIVING} = last step's node/operands; boxes: {boxes}"
+    print_heading(cursor, title, console, legend)
+    for line in plain_lines(drawing, cursor):
+        console.print(Text(line), soft_wrap=True)
 
 
 def epoch_line(record: EpochRecord, epochs: int) -> str:

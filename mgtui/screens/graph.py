@@ -19,9 +19,11 @@ from textual.timer import Timer
 
 from engine.stepping import Cursor, Timeline
 from mgtui import present
+from mgtui.picture_draw import PICTURE_LIMIT
 from mgtui.screens import forget_removed_widgets
 from mgtui.widgets.graph_tree import GraphTree
 from mgtui.widgets.key_bar import KeyBar
+from mgtui.widgets.picture import PictureView
 from mgtui.widgets.status_bar import StatusBar
 from mgtui.widgets.step_panel import StepPanel
 from mgtui.widgets.topo_list import TopoList
@@ -30,7 +32,7 @@ SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # autoplay, steps per second
 
 
 class GraphScreen(Screen):
-    """The computation graph as a tree, the topological order, and the current step explained."""
+    """The graph as a tree and its topological order, or (v) as the lecture's picture; the step explained."""
 
     BINDINGS = [
         Binding("n", "next", "Next", id="step.next", tooltip="Next step of the pass"),
@@ -139,10 +141,18 @@ class GraphScreen(Screen):
         Binding(
             "t", "training", "Training", id="view.training", tooltip="The training view (scenarios with training())"
         ),
+        Binding(
+            "v",
+            "toggle_picture",
+            "Draw",  # draw_dot's picture; short, so the key bar still fits 80 columns with t Training
+            id="view.picture",
+            tooltip="The lecture's picture of the graph (draw_dot: boxes, ops, lines), or back to the tree",
+        ),
     ]
 
     follow: reactive[bool] = reactive(True, init=False)  # the tree moves to each step's node
     playing: reactive[bool] = reactive(False, init=False)
+    picture: reactive[bool] = reactive(False, init=False)  # the lecture's picture instead of tree and list
 
     def __init__(
         self,
@@ -151,8 +161,10 @@ class GraphScreen(Screen):
         position: int = 0,
         opened_from_training: bool = False,
         fresh_output: Callable[[], object] | None = None,
+        start_in_picture: bool = False,
     ) -> None:
         super().__init__()
+        self.start_in_picture = start_in_picture
         self.cursor = Cursor(timeline)
         self.fresh_output = fresh_output  # the graph built again, for the check of its own backward()
         self.scenario_title = title
@@ -173,6 +185,8 @@ class GraphScreen(Screen):
 
     def on_mount(self) -> None:
         self._wire()
+        if self.start_in_picture:
+            self.action_toggle_picture()
 
     def _wire(self) -> None:
         """Find the widgets, put the cursor where it starts, and show it (on mount, and after a reload)."""
@@ -204,9 +218,13 @@ class GraphScreen(Screen):
         self.fresh_output = fresh_output
         self.start_position, self.note, self.start_selected = position, note, selected
         self.set_reactive(GraphScreen.follow, True)
+        in_picture = self.picture
+        self.set_reactive(GraphScreen.picture, False)  # its widget goes with the old graph: made again below
         await self.recompose()
         forget_removed_widgets(self)
         self._wire()
+        if in_picture:
+            self.action_toggle_picture()
 
     def kept_selection(self) -> int | None:
         """The node the user chose in the tree, if they are not following the steps."""
@@ -233,6 +251,8 @@ class GraphScreen(Screen):
             touched = cursor.timeline.nodes_changed_by(min(old_position, cursor.position))
         self.graph_tree.show_step(touched, full=full)
         self.topo_list.show_step(touched, full=full)
+        if self.picture:
+            self.query_one(PictureView).show_step(touched, full=full)
         self.step_panel.show(cursor, self.note)
         if self.follow:
             step = cursor.current_step
@@ -387,10 +407,32 @@ class GraphScreen(Screen):
             return
         self.follow = False
         self.graph_tree.reveal(node)
-        self.graph_tree.focus()
+        if self.picture:
+            self.query_one(PictureView).reveal(node)
+        else:
+            self.graph_tree.focus()
         self._say(f"found {self.cursor.timeline.name(node)}: . and , step to the steps that touch it")
 
     # --- other views -----------------------------------------------------------------------------
+
+    def action_toggle_picture(self) -> None:
+        values = len(self.cursor.timeline.nodes)
+        if not self.picture and values > PICTURE_LIMIT:
+            self._say(f"the picture is for small graphs (up to {PICTURE_LIMIT} values; this one has {values:,})")
+            return
+        self.picture = not self.picture
+
+    def watch_picture(self, picture: bool) -> None:
+        """Show the picture in place of the tree and the list (made on first use: it lays the graph out)."""
+        if picture and not self.query(PictureView):
+            self.query_one("#graph-main").mount(PictureView(self.cursor, id="picture"))
+        self.set_class(picture, "-picture")
+        if picture:
+            view = self.query_one(PictureView)
+            view.show_step(set(), full=True)
+            view.focus()
+        else:
+            self.graph_tree.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "training":
