@@ -2,6 +2,10 @@
 
 `Training` describes a run (what a scenario's ``training()`` returns); a `Trainer` runs it epoch by
 epoch, so a script, the headless printer and the training view all drive the very same loop.
+
+The first epoch builds a real graph, as the lecture does; later epochs replay it from a tape
+(`engine.tape`) when they can, which gives the very same floats without building a graph. When the
+tape cannot stand in for the graph, training rebuilds it every epoch and `Trainer.tape_note` says why.
 """
 
 from __future__ import annotations
@@ -9,13 +13,18 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from engine.losses import LOSSES, Loss, accuracy
 from engine.nn import Module, parameter_norms
+from engine.peeking import Peeking, engine_code_only
+from engine.replay import new_replay, same_number
+from engine.tape import NotRecordable, record
 from engine.value import Value
 
 Schedule = Callable[[int], float]
+TAPE_KINDS = ("auto", "python", "numpy", "off")  # how epochs after the first run (see Trainer)
 
 
 @dataclass
@@ -90,9 +99,17 @@ class TrainingDiverged(ArithmeticError):
 
 
 class Trainer:
-    """Runs a `Training` one epoch at a time and can start it over from the same weights."""
+    """Runs a `Training` one epoch at a time and can start it over from the same weights.
 
-    def __init__(self, training: Training) -> None:
+    `tape`: ``"auto"`` replays epochs from a tape when it applies (with numpy if installed),
+    ``"python"`` or ``"numpy"`` choose the replay, ``"off"`` rebuilds the graph every epoch.
+    """
+
+    def __init__(self, training: Training, tape: str = "auto") -> None:
+        if tape not in TAPE_KINDS:
+            raise ValueError(f"tape must be one of {', '.join(TAPE_KINDS)}, got {tape!r}")
+        if tape == "numpy":
+            import numpy  # noqa: F401  (asked for by name: say now that it is missing, not mid-run)
         self.training = training
         self.parameters = training.model.parameters()
         self._initial_weights = [p.data for p in self.parameters]
@@ -100,6 +117,10 @@ class Trainer:
         self.history: list[EpochRecord] = []
         self.diverged: EpochRecord | None = None
         self.rate_scale = 1.0  # the training view doubles / halves the schedule while paused
+        self.tape_kind = tape
+        self.replay = None  # the tape's replay once the first epoch recorded one (None: rebuilding)
+        self.tape_note = ""  # why epochs rebuild the graph although a tape was asked for
+        self._tape_tried = tape == "off"
 
     @property
     def epoch(self) -> int:
@@ -123,21 +144,19 @@ class Trainer:
         model, learning_rate = self.training.model, self.next_learning_rate
         self._weights_of_last_epoch = [p.data for p in self.parameters]
 
-        loss, scores = self._forward(model)
-        if math.isfinite(loss.data):
-            model.zero_grad()
-            loss.backward()
+        loss, scores = self._replayed_epoch(model) if self.replay is not None else self._rebuilt_epoch(model)
+        if math.isfinite(loss):
             grad_norm, max_abs_grad = parameter_norms(model)
         else:
             grad_norm = max_abs_grad = math.nan
         record = EpochRecord(
             epoch=self.epoch,
-            loss=loss.data,
-            accuracy=accuracy([s.data for s in scores], self.training.targets),
+            loss=loss,
+            accuracy=accuracy(scores, self.training.targets),
             learning_rate=learning_rate,
             grad_norm=grad_norm,
             max_abs_grad=max_abs_grad,
-            scores=tuple(s.data for s in scores),
+            scores=scores,
         )
         self.history.append(record)
         if not record.finite:
@@ -146,6 +165,64 @@ class Trainer:
         for p in self.parameters:
             p.data -= learning_rate * p.grad
         return record
+
+    def _rebuilt_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
+        """The lecture's epoch on a real graph: the loss and the scores, and (if the loss is
+        finite) every parameter's grad. The first one also records the tape."""
+        recording = not self._tape_tried
+        watching = recording and not engine_code_only(model, self.training.loss_fn)
+        with Peeking() if watching else nullcontext() as peeking:
+            loss, scores = self._forward(model)
+        if math.isfinite(loss.data):
+            model.zero_grad()
+            loss.backward()
+            if recording:
+                self._start_tape(model, loss, scores, peeking)
+        return loss.data, tuple(s.data for s in scores)
+
+    def _replayed_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
+        """The same epoch from the tape: the same loss, scores and grads, without a graph."""
+        try:
+            loss, scores = self.replay.forward()
+            grads = self.replay.backward() if math.isfinite(loss) else None
+        except Exception as error:
+            # A domain error, say: rebuild this epoch, so that what is raised is exactly what the
+            # real graph raises. Should the real graph not fail, the tape was wrong: stop using it.
+            numbers = self._rebuilt_epoch(model)
+            self.replay = None
+            self.tape_note = f"rebuilding the graph every epoch: the tape failed at epoch {self.epoch + 1} ({error})"
+            return numbers
+        if grads is not None:  # what model.zero_grad(); loss.backward() leaves in the parameters
+            for p, grad in zip(self.parameters, grads):
+                p.grad = grad
+        return loss, scores
+
+    def _start_tape(self, model: Module, loss: Value, scores: list[Value], peeking: Peeking | None) -> None:
+        """Record this epoch's graph and check the tape against it: same loss, scores and grads."""
+        self._tape_tried = True
+        why_not = self._why_no_tape(model, peeking)
+        if why_not is None:
+            try:
+                candidate = new_replay(record(loss, scores, self.parameters), self.tape_kind)
+            except NotRecordable as error:
+                why_not = str(error)
+            else:
+                why_not = _disagreement(candidate, loss, scores, self.parameters)
+        if why_not is None:
+            self.replay = candidate
+        else:
+            self.tape_note = f"rebuilding the graph every epoch: {why_not}"
+
+    def _why_no_tape(self, model: Module, peeking: Peeking | None) -> str | None:
+        if not isinstance(model, Module):
+            return "the model is not an engine.nn Module"
+        if type(model).zero_grad is not Module.zero_grad:
+            return "the model has its own zero_grad()"
+        if [id(p) for p in model.parameters()] != [id(p) for p in self.parameters]:
+            return "model.parameters() changed since training began"
+        if peeking is not None and peeking.found is not None:
+            return f"{peeking.found}, so the graph may change with the numbers"
+        return None
 
     def restart(self) -> None:
         """Back to the initial weights and epoch 0, as if the scenario had just been loaded."""
@@ -188,9 +265,23 @@ class Trainer:
         return loss, scores
 
 
-def train(training: Training) -> Iterator[EpochRecord]:
+def _disagreement(candidate, loss: Value, scores: list[Value], parameters: list[Value]) -> str | None:
+    """Where the tape's first epoch differs from the real graph's (None: nowhere, bit for bit)."""
+    tape_loss, tape_scores = candidate.forward()
+    if not same_number(tape_loss, loss.data):
+        return f"the tape's loss {tape_loss!r} is not the graph's {loss.data!r}"
+    for i, (tape_score, score) in enumerate(zip(tape_scores, scores)):
+        if not same_number(tape_score, score.data):
+            return f"the tape's score {i} {tape_score!r} is not the graph's {score.data!r}"
+    for p, grad in zip(parameters, candidate.backward()):
+        if not same_number(grad, p.grad):
+            return f"the tape's grad of {p.label or 'a parameter'} {grad!r} is not the graph's {p.grad!r}"
+    return None
+
+
+def train(training: Training, tape: str = "auto") -> Iterator[EpochRecord]:
     """Run every epoch of `training`, yielding one record per epoch (stops on NaN/inf loss)."""
-    trainer = Trainer(training)
+    trainer = Trainer(training, tape)
     while not trainer.finished:
         try:
             yield trainer.step()
