@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from engine.losses import LOSSES, Loss, accuracy
 from engine.nn import Module, parameter_norms
-from engine.peeking import Peeking, engine_code_only
+from engine.purity import PurityWatch, engine_code_only
 from engine.replay import new_replay, same_number
 from engine.tape import NotRecordable, record
 from engine.value import Value
@@ -171,13 +171,13 @@ class Trainer:
         finite) every parameter's grad. The first one also records the tape."""
         recording = not self._tape_tried
         watching = recording and not engine_code_only(model, self.training.loss_fn)
-        with Peeking() if watching else nullcontext() as peeking:
+        with PurityWatch() if watching else nullcontext() as watch:
             loss, scores = self._forward(model)
         if math.isfinite(loss.data):
             model.zero_grad()
             loss.backward()
             if recording:
-                self._start_tape(model, loss, scores, peeking)
+                self._start_tape(model, loss, scores, watch)
         return loss.data, tuple(s.data for s in scores)
 
     def _replayed_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
@@ -197,10 +197,10 @@ class Trainer:
                 p.grad = grad
         return loss, scores
 
-    def _start_tape(self, model: Module, loss: Value, scores: list[Value], peeking: Peeking | None) -> None:
+    def _start_tape(self, model: Module, loss: Value, scores: list[Value], watch: PurityWatch | None) -> None:
         """Record this epoch's graph and check the tape against it: same loss, scores and grads."""
         self._tape_tried = True
-        why_not = self._why_no_tape(model, peeking)
+        why_not = self._why_no_tape(model, watch)
         if why_not is None:
             try:
                 candidate = new_replay(record(loss, scores, self.parameters), self.tape_kind)
@@ -213,15 +213,15 @@ class Trainer:
         else:
             self.tape_note = f"rebuilding the graph every epoch: {why_not}"
 
-    def _why_no_tape(self, model: Module, peeking: Peeking | None) -> str | None:
+    def _why_no_tape(self, model: Module, watch: PurityWatch | None) -> str | None:
         if not isinstance(model, Module):
             return "the model is not an engine.nn Module"
         if type(model).zero_grad is not Module.zero_grad:
             return "the model has its own zero_grad()"
         if [id(p) for p in model.parameters()] != [id(p) for p in self.parameters]:
             return "model.parameters() changed since training began"
-        if peeking is not None and peeking.found is not None:
-            return f"{peeking.found}, so the graph may change with the numbers"
+        if watch is not None:
+            return watch.found
         return None
 
     def restart(self) -> None:
