@@ -194,6 +194,8 @@ class _Graph:
                 raise NotRecordable(f"a {type(thing).__name__} is not an engine Value")
         self.nodes, self.position, self.in_loss = _forward_nodes(loss, scores)  # the loss's own nodes first
         nodes, n, position = self.nodes, len(self.nodes), self.position
+        for kind in set(map(type, nodes)) - {Value}:  # a subclass may compute or differentiate its own way
+            raise NotRecordable(f"the graph holds a {kind.__name__}, not only engine Values")
         self.root = self.in_loss - 1
         self.score_positions = [position[id(s)] for s in scores]
         self.parameters = _distinct(parameters)
