@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -477,3 +478,49 @@ def test_tape_shape_on_moons():
     assert tape.nodes == 65_818
     assert len(tape.forward) == 10
     assert sum(group.count for group in tape.forward) == 6_703  # 3,401 sums and 3,302 ReLUs and products
+
+
+# --- what a user sees ------------------------------------------------------------------------------------------
+
+PICKY = Path(__file__).parent / "scenarios" / "picky_loss.py"  # counts its calls: no tape for it
+
+
+def test_headless_training_says_once_why_it_rebuilds(capsys):
+    from mgtui.cli import main
+
+    status = main([str(PICKY), "--train", "--print"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1  # the loss gives up at epoch 3, as it does without a tape
+    notes = [line for line in lines if line.startswith("mgtui: note: ")]
+    assert notes == [f"mgtui: note: rebuilding the graph every epoch: {PICKY_WHY}"]
+    assert lines.index(notes[0]) == 1  # right after the first epoch, which found it out
+
+
+def test_headless_training_on_a_tape_prints_no_note(capsys):
+    from mgtui.cli import main
+
+    assert main(["tiny_mlp", "--train", "--print"]) == 0
+    assert "note" not in capsys.readouterr().out
+
+
+PICKY_WHY = "picky_loss (picky_loss.py:10) uses the list calls from outside, so it must run every epoch"
+
+
+async def test_the_training_view_shows_why_it_rebuilds():
+    from mgtui.app import MgtuiApp
+    from mgtui.scenario import load
+    from mgtui.screens.training import TrainingScreen
+    from mgtui.session import Session
+    from tests.screen import screen_text
+
+    app = MgtuiApp(Session.open(load(PICKY), need_training=True), start_in_training=True, autostart_training=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        assert "rebuilding" not in screen_text(app)  # nothing is known before the first epoch
+        screen.run_epochs_now(1)
+        await pilot.pause()
+        assert screen.trainer.tape_note.endswith(PICKY_WHY)
+        lines = screen_text(app).splitlines()
+        assert "rebuilding the graph every epoch:" in lines[9]
+        assert "picky_loss (picky_loss.py:10)" in lines[10]
