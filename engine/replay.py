@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import reduce
 from itertools import repeat
 from operator import add, attrgetter, gt, itemgetter, mul, sub
+from typing import Protocol
 
 from engine.ops import RELU, SIGMOID, TANH, Op
 from engine.tape import Apply, Fold, Gather, Local, Tape
@@ -21,7 +22,22 @@ Slots = Callable[[Sequence[float]], tuple[float, ...]]
 _data = attrgetter("data")
 
 
-def new_replay(tape: Tape, kind: str = "auto") -> PythonReplay:
+class Replay(Protocol):
+    """What a trainer needs of a replay, whichever runs it."""
+
+    kind: str  # "python" or "numpy"
+    tape: Tape
+
+    def forward(self) -> tuple[float, tuple[float, ...]]:
+        """The loss and the scores for the parameters' current `.data`."""
+        ...
+
+    def backward(self) -> list[float]:
+        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`)."""
+        ...
+
+
+def new_replay(tape: Tape, kind: str = "auto") -> Replay:
     """A replay of `tape`: ``"python"``, ``"numpy"``, or ``"auto"`` (numpy if it is installed and
     the tape's numbers are plain floats, else Python)."""
     if kind not in ("auto", "python", "numpy"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from engine.losses import LOSSES, Loss, accuracy
 from engine.nn import Module, parameter_norms
 from engine.purity import PurityWatch, engine_code_only
-from engine.replay import new_replay, same_number
+from engine.replay import Replay, new_replay, same_number
 from engine.tape import NotRecordable, record
 from engine.value import Value
 
@@ -118,7 +118,7 @@ class Trainer:
         self.diverged: EpochRecord | None = None
         self.rate_scale = 1.0  # the training view doubles / halves the schedule while paused
         self.tape_kind = tape
-        self.replay = None  # the tape's replay once the first epoch recorded one (None: rebuilding)
+        self.replay: Replay | None = None  # the tape's replay once the first epoch recorded one
         self.tape_note = ""  # why epochs rebuild the graph although a tape was asked for
         self._tape_tried = tape == "off"
 
@@ -204,10 +204,11 @@ class Trainer:
         if why_not is None:
             try:
                 candidate = new_replay(record(loss, scores, self.parameters), self.tape_kind)
+                why_not = _disagreement(candidate, loss, scores, self.parameters)
             except NotRecordable as error:
                 why_not = str(error)
-            else:
-                why_not = _disagreement(candidate, loss, scores, self.parameters)
+            except Exception as error:  # a tape failing where the graph did not: rebuild, and say so
+                why_not = f"the tape failed on the first epoch ({error!r})"
         if why_not is None:
             self.replay = candidate
         else:
@@ -265,7 +266,7 @@ class Trainer:
         return loss, scores
 
 
-def _disagreement(candidate, loss: Value, scores: list[Value], parameters: list[Value]) -> str | None:
+def _disagreement(candidate: Replay, loss: Value, scores: list[Value], parameters: list[Value]) -> str | None:
     """Where the tape's first epoch differs from the real graph's (None: nowhere, bit for bit)."""
     tape_loss, tape_scores = candidate.forward()
     if not same_number(tape_loss, loss.data):
