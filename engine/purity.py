@@ -40,9 +40,8 @@ SIDE_EFFECT_BUILTINS = frozenset({"print", "input", "open", "exec", "eval", "set
 _OPERATOR_FILES = frozenset({value.__file__, ops.__file__})
 _ENGINE_DIRECTORY = str(Path(value.__file__).parent)
 _REPR = value.Value.__repr__.__code__
-# what a name from outside a function may be without carrying state from one call to the next
-_STATELESS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range)
-_STATELESS += (ModuleType, FunctionType, type)
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range)
+_STATELESS = (*_IMMUTABLE, ModuleType, FunctionType, type)  # a name from outside that carries no state
 
 
 def engine_code_only(model: Module, loss: object) -> bool:
@@ -90,8 +89,10 @@ class PurityWatch:
 
 def judge(code: CodeType, frame: FrameType) -> str | None:
     """Why `code` (running in `frame`) may not be replayed from a tape, or None."""
-    if code is _REPR:
-        return "a Value is printed (its repr shows .data), so the graph may change with the numbers"
+    if code is _REPR:  # printed or formatted: whoever did it saw the numbers
+        caller = frame.f_back
+        where = f"{caller.f_code.co_qualname} ({Path(caller.f_code.co_filename).name}:{caller.f_lineno})"
+        return f"{where} shows a Value (its repr has .data), so the graph may change with the numbers"
     if code.co_filename in _OPERATOR_FILES:
         return None
     # The engine's own code keeps no state across epochs; it is asked only whether it reads numbers

@@ -219,6 +219,23 @@ def counting(scores, targets, model):
     return sum((s - y) ** 2 for s, y in zip(scores, targets))
 
 
+def counted():
+    """A loss closing over a counter: state again, in a closure this time."""
+    count = [0]
+
+    def counted_loss(scores, targets, model):
+        count[0] += 1
+        return sum((s - y) ** 2 for s, y in zip(scores, targets))
+
+    return counted_loss
+
+
+def shown(scores, targets, model):
+    total = sum((s - y) ** 2 for s, y in zip(scores, targets))
+    f"{total}"  # formatting a Value reads its numbers, as print would
+    return total
+
+
 class Gated(MLP):
     def __call__(self, x):
         out = super().__call__(x)
@@ -238,10 +255,19 @@ def with_a_subclass(scores, targets, model):
     [
         (MLP, clipped, "clipped (test_tape.py:"),
         (MLP, counting, "counting (test_tape.py:"),
+        (MLP, counted(), "counted.<locals>.counted_loss (test_tape.py:"),
+        (MLP, shown, "shown (test_tape.py:"),
         (Gated, "sse", "Gated.__call__ (test_tape.py:"),
         (MLP, with_a_subclass, "the graph holds a Doubling"),
     ],
-    ids=["loss reads .data", "loss keeps state", "model reads .data", "Value subclass"],
+    ids=[
+        "loss reads .data",
+        "loss keeps state",
+        "closure keeps state",
+        "loss shows a Value",
+        "model reads .data",
+        "Value subclass",
+    ],
 )
 def test_what_a_tape_cannot_replay_is_rebuilt_and_says_why(net, loss, why):
     def training():
