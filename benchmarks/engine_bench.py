@@ -1,6 +1,12 @@
 """The engine against micrograd 0.1.0 on micrograd's own moons demo step, in one process, interleaved.
 
-    PYTHONPATH=. python benchmarks/engine_bench.py [--steps 8] [--chain-depth 1000000]
+    PYTHONPATH=. python benchmarks/engine_bench.py [--steps 8] [--runs 3] [--chain-depth 1000000]
+
+Whole runs: micrograd's 100 moons epochs end to end through `Trainer` — replayed from a tape in pure
+Python, replayed with numpy, and rebuilding the graph every epoch — plus micrograd 0.1.0 (a few of its
+steps, times 100), rotating which goes first in each of ``--runs`` rounds. The three engine runs must
+give the same loss at every epoch and the same final weights, bit for bit. Targets (issue 13): tape in
+pure Python ≤ 2 s including the first real epoch and the recording (≥ 60× micrograd), numpy ≤ 1 s.
 
 Both sides run the demo's code, spelled once for either Value class: the 100 moons points wrapped as
 Values, ``scores = model(x)``, the max-margin loss plus ``1e-4 · Σ p²``, ``model.zero_grad()``,
@@ -40,6 +46,7 @@ from pathlib import Path
 from engine import Value
 from engine.data import moons
 from engine.nn import MLP
+from engine.train import Trainer, Training
 
 try:
     from micrograd.engine import Value as MicrogradValue
@@ -50,6 +57,9 @@ except ImportError:  # pip install micrograd==0.1.0 (the "bench" extra)
 ALPHA = 1e-4  # the demo's L2 weight
 MIB = 1024 * 1024
 TARGETS = {"engine graph": 10 * MIB, "chain seconds": 3.0, "chain peak": 400 * MIB}
+RUN_TARGETS = {"tape (python)": 2.0, "tape (numpy)": 1.0}  # seconds for the whole 100-epoch run
+MICROGRAD_RATIO_TARGET = 60.0  # micrograd's extrapolated run / the pure-Python tape's
+EPOCHS = 100
 
 
 @dataclass
@@ -106,6 +116,103 @@ def timed_step(side: Side, X, y, k: int) -> None:
     side.accuracies.append(acc)
     side.step_times.append(end - start)
     side.gc_times.append(end - stepped)
+
+
+# --- whole runs: 100 epochs, tape vs rebuild vs micrograd ----------------------------------------------
+
+
+def demo_training() -> Training:
+    """The demo as a Training: the same data, initial weights, loss and schedule as `demo_step`."""
+    xs, ys = moons()
+    model = MLP(2, [16, 16, 1], seed=1337)  # a Random(1337) of its own: the same draws as random.seed(1337)
+    return Training(model, xs, ys, loss="hinge", learning_rate=lambda k: 1.0 - 0.9 * k / 100, epochs=EPOCHS)
+
+
+def engine_run(tape: str) -> dict:
+    """All 100 epochs through `Trainer`, from a collected heap, timed end to end (the first, real
+    epoch and the recording of the tape included)."""
+    gc.collect()
+    start = time.perf_counter()
+    trainer = Trainer(demo_training(), tape=tape)
+    losses = [trainer.step().loss for _ in range(EPOCHS)]
+    seconds = time.perf_counter() - start
+    ran = "rebuild" if trainer.replay is None else trainer.replay.kind
+    weights = [p.data for p in trainer.parameters]
+    return {"seconds": seconds, "losses": losses, "weights": weights, "ran": ran, "note": trainer.tape_note}
+
+
+def micrograd_run(X, y, steps: int) -> dict:
+    """A few of micrograd's steps from the start, each timed with its own garbage; times 100."""
+    side = Side("micrograd", MicrogradValue, MicrogradMLP)
+    side.model = side.new_model()
+    for k in range(steps):
+        timed_step(side, X, y, k)
+    step = statistics.median(side.step_times)
+    return {"seconds": step * EPOCHS, "step": step, "losses": side.losses}
+
+
+def whole_runs(X, y, rounds: int, micrograd_steps: int) -> dict[str, list[dict]]:
+    kinds = ["tape (python)", "tape (numpy)", "rebuild"]
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        kinds.remove("tape (numpy)")
+        print("numpy is not installed (pip install -e '.[fast]'): no numpy replay.\n")
+    if MicrogradValue is not None:
+        kinds.append("micrograd")
+    tape_of = {"tape (python)": "python", "tape (numpy)": "numpy", "rebuild": "off"}
+    print(f"whole runs: {EPOCHS} moons epochs end to end, {rounds} rounds, rotating which goes first")
+    print(f"(micrograd: {micrograd_steps} steps from the start, median step × {EPOCHS})\n")
+    header = f"{'round':>5} | " + " | ".join(f"{kind:>15}" for kind in kinds)
+    print(header)
+    print("-" * len(header))
+    results: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    for r in range(rounds):
+        order = kinds[r % len(kinds) :] + kinds[: r % len(kinds)]
+        for kind in order:
+            run = micrograd_run(X, y, micrograd_steps) if kind == "micrograd" else engine_run(tape_of[kind])
+            results[kind].append(run)
+        print(f"{r:>5} | " + " | ".join(f"{results[kind][-1]['seconds']:>13.2f} s" for kind in kinds))
+    print()
+    return results
+
+
+def report_whole_runs(results: dict[str, list[dict]]) -> tuple[bool, list[tuple[str, str, str, str]]]:
+    """Check the runs agree, print medians and ratios; returns (agree, summary rows)."""
+    reference = results["rebuild"][0]
+    engine_runs = [run for kind, runs in results.items() if kind != "micrograd" for run in runs]
+    same = all(run["losses"] == reference["losses"] and run["weights"] == reference["weights"] for run in engine_runs)
+    for kind, runs in results.items():
+        expected = {"tape (python)": "python", "tape (numpy)": "numpy", "rebuild": "rebuild"}.get(kind)
+        if expected is not None and any(run["ran"] != expected for run in runs):
+            print(f"  {kind}: ran as {runs[0]['ran']!r}, not {expected!r}: {runs[0]['note']}")
+            same = False
+    print(f"every epoch's loss and every final weight equal (==), tape and rebuild, every round: {same}")
+    if "micrograd" in results:
+        steps = results["micrograd"][0]["losses"]
+        agree = all(abs(m - e) <= 1e-9 * abs(m) for m, e in zip(steps, reference["losses"]))
+        print(f"micrograd's first {len(steps)} losses agree with the engine's (rel 1e-9): {agree}")
+        same = same and agree
+    medians = {kind: statistics.median(run["seconds"] for run in runs) for kind, runs in results.items()}
+    rows = []
+    for kind, seconds in medians.items():
+        ratios = []
+        if "micrograd" in medians and kind != "micrograd":
+            ratios.append(f"micrograd/this {medians['micrograd'] / seconds:.0f}x")
+        if kind.startswith("tape"):
+            ratios.append(f"rebuild/this {medians['rebuild'] / seconds:.1f}x")
+        target = RUN_TARGETS.get(kind)
+        if target is not None:
+            ratios.append(f"target <= {target:g} s: {verdict(seconds <= target)}")
+        if kind == "tape (python)" and "micrograd" in medians:
+            ok = medians["micrograd"] / seconds >= MICROGRAD_RATIO_TARGET
+            ratios.append(f">= {MICROGRAD_RATIO_TARGET:.0f}x micrograd: {verdict(ok)}")
+        label = f"{EPOCHS} epochs, {kind}" + (" (extrapolated)" if kind == "micrograd" else "")
+        figure = f"{seconds:.2f} s"
+        rows.append((label, "", figure, "") if kind == "micrograd" else (label, figure, "", "; ".join(ratios)))
+        print(f"  median {label:<36} {seconds:7.2f} s   {'; '.join(ratios)}".rstrip())
+    print()
+    return same, rows
 
 
 # --- memory of one moons loss graph -------------------------------------------------------------------
@@ -226,6 +333,8 @@ def verdict(ok: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8, help="demo steps per library (default 8)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of whole 100-epoch runs (default 3; 0: none)")
+    parser.add_argument("--micrograd-steps", type=int, default=3, help="micrograd steps per round (default 3)")
     parser.add_argument("--chain-depth", type=int, default=1_000_000, help="ops in the deep chain (default 1e6)")
     args = parser.parse_args()
 
@@ -279,6 +388,11 @@ def main() -> int:
             print(f"  mismatching steps: {mismatches}")
     print(f"step 0 loss {sides[0].losses[0]!r}, accuracy {sides[0].accuracies[0]:.0%} (demo: 0.8958441028683222, 50%)")
 
+    runs_agree, run_rows = True, []
+    if args.runs > 0:
+        print()
+        runs_agree, run_rows = report_whole_runs(whole_runs(X, y, args.runs, args.micrograd_steps))
+
     print("\nmemory of one full-batch moons loss graph (tracemalloc):")
     memories = {side.name: graph_memory(side, X, y) for side in sides}
     for name, m in memories.items():
@@ -313,6 +427,7 @@ def main() -> int:
         )
         rows[1] = (*rows[1][:2], f"{gc_medians['micrograd'] * 1e3:.1f} ms", "")
         rows.append(("same loss every step (1e-9)", str(not mismatches), str(not mismatches), ""))
+    rows += run_rows
     rows.append(
         (
             "moons graph after forward",
@@ -350,8 +465,8 @@ def main() -> int:
     for r in rows:
         print(f"  {r[0]:<{widths[0]}} | {r[1]:>{widths[1]}} | {r[2]:>{widths[2]}} | {r[3]}")
 
-    ok = not mismatches and grad_ok and chain["recursion limit unchanged"]
-    assert ok, "the engine and micrograd disagree, or the deep chain's gradient is wrong"
+    ok = not mismatches and grad_ok and chain["recursion limit unchanged"] and runs_agree
+    assert ok, "the engine and micrograd disagree, a tape run differs from the rebuild, or the chain's grad is wrong"
     return 0
 
 

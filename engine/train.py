@@ -2,6 +2,10 @@
 
 `Training` describes a run (what a scenario's ``training()`` returns); a `Trainer` runs it epoch by
 epoch, so a script, the headless printer and the training view all drive the very same loop.
+
+The first epoch builds a real graph, as the lecture does; later epochs replay it from a tape
+(`engine.tape`) when they can, which gives the very same floats without building a graph. When the
+tape cannot stand in for the graph, training rebuilds it every epoch and `Trainer.tape_note` says why.
 """
 
 from __future__ import annotations
@@ -9,13 +13,18 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from engine.losses import LOSSES, Loss, accuracy
 from engine.nn import Module, parameter_norms
+from engine.purity import PurityWatch, engine_code_only
+from engine.replay import Replay, new_replay, same_number
+from engine.tape import NotRecordable, record
 from engine.value import Value
 
 Schedule = Callable[[int], float]
+TAPE_KINDS = ("auto", "python", "numpy", "off")  # how epochs after the first run (see Trainer)
 
 
 @dataclass
@@ -95,9 +104,17 @@ class TrainingDiverged(ArithmeticError):
 
 
 class Trainer:
-    """Runs a `Training` one epoch at a time and can start it over from the same weights."""
+    """Runs a `Training` one epoch at a time and can start it over from the same weights.
 
-    def __init__(self, training: Training) -> None:
+    `tape`: ``"auto"`` replays epochs from a tape when it applies (with numpy if installed),
+    ``"python"`` or ``"numpy"`` choose the replay, ``"off"`` rebuilds the graph every epoch.
+    """
+
+    def __init__(self, training: Training, tape: str = "auto") -> None:
+        if tape not in TAPE_KINDS:
+            raise ValueError(f"tape must be one of {', '.join(TAPE_KINDS)}, got {tape!r}")
+        if tape == "numpy":
+            import numpy  # noqa: F401  (asked for by name: say now that it is missing, not mid-run)
         self.training = training
         self.parameters = list(training.model.parameters())
         self.own_values = not isinstance(training.model, Module)  # a learner's model, of their own Values
@@ -108,6 +125,10 @@ class Trainer:
         self.history: list[EpochRecord] = []
         self.diverged: EpochRecord | None = None
         self.rate_scale = 1.0  # the training view doubles / halves the schedule while paused
+        self.tape_kind = tape
+        self.replay: Replay | None = None  # the tape's replay once the first epoch recorded one
+        self.tape_note = ""  # why epochs rebuild the graph although a tape was asked for
+        self._tape_tried = tape == "off" or self.own_values  # a learner's model runs their own backward()
 
     @property
     def epoch(self) -> int:
@@ -131,22 +152,19 @@ class Trainer:
         model, learning_rate = self.training.model, self.next_learning_rate
         self._weights_of_last_epoch = [p.data for p in self.parameters]
 
-        loss, scores = self._forward(model)
-        if math.isfinite(loss.data):
-            for p in self.parameters:  # the lecture's zero_grad, whatever class the model is
-                p.grad = 0.0
-            loss.backward()
+        loss, scores = self._replayed_epoch(model) if self.replay is not None else self._rebuilt_epoch(model)
+        if math.isfinite(loss):
             grad_norm, max_abs_grad = parameter_norms(self.parameters)
         else:
             grad_norm = max_abs_grad = math.nan
         record = EpochRecord(
             epoch=self.epoch,
-            loss=loss.data,
-            accuracy=accuracy([s.data for s in scores], self.training.targets),
+            loss=loss,
+            accuracy=accuracy(scores, self.training.targets),
             learning_rate=learning_rate,
             grad_norm=grad_norm,
             max_abs_grad=max_abs_grad,
-            scores=tuple(s.data for s in scores),
+            scores=scores,
         )
         self.history.append(record)
         if not record.finite:
@@ -155,6 +173,69 @@ class Trainer:
         for p in self.parameters:
             p.data -= learning_rate * p.grad
         return record
+
+    def _rebuilt_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
+        """The lecture's epoch on a real graph: the loss and the scores, and (if the loss is
+        finite) every parameter's grad. The first one also records the tape."""
+        recording = not self._tape_tried
+        watching = recording and not engine_code_only(model, self.training.loss_fn)
+        with PurityWatch() if watching else nullcontext() as watch:
+            loss, scores = self._forward(model)
+        if math.isfinite(loss.data):
+            if self.own_values:  # the lecture's zero_grad: a learner's model may have none
+                for p in self.parameters:
+                    p.grad = 0.0
+            else:
+                model.zero_grad()
+            loss.backward()
+            if recording:
+                self._start_tape(model, loss, scores, watch)
+        return loss.data, tuple(s.data for s in scores)
+
+    def _replayed_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
+        """The same epoch from the tape: the same loss, scores and grads, without a graph."""
+        try:
+            loss, scores = self.replay.forward()
+            grads = self.replay.backward() if math.isfinite(loss) else None
+        except Exception as error:
+            # A domain error, say: rebuild this epoch, so that what is raised is exactly what the
+            # real graph raises. Should the real graph not fail, the tape was wrong: stop using it.
+            numbers = self._rebuilt_epoch(model)
+            self.replay = None
+            self.tape_note = f"rebuilding the graph every epoch: the tape failed at epoch {self.epoch + 1} ({error})"
+            return numbers
+        if grads is not None:  # what model.zero_grad(); loss.backward() leaves in the parameters
+            for p, grad in zip(self.parameters, grads):
+                p.grad = grad
+        return loss, scores
+
+    def _start_tape(self, model: Module, loss: Value, scores: list[Value], watch: PurityWatch | None) -> None:
+        """Record this epoch's graph and check the tape against it: same loss, scores and grads."""
+        self._tape_tried = True
+        why_not = self._why_no_tape(model, watch)
+        if why_not is None:
+            try:
+                candidate = new_replay(record(loss, scores, self.parameters), self.tape_kind)
+                why_not = _disagreement(candidate, loss, scores, self.parameters)
+            except NotRecordable as error:
+                why_not = str(error)
+            except Exception as error:  # a tape failing where the graph did not: rebuild, and say so
+                why_not = f"the tape failed on the first epoch ({error!r})"
+        if why_not is None:
+            self.replay = candidate
+        else:
+            self.tape_note = f"rebuilding the graph every epoch: {why_not}"
+
+    def _why_no_tape(self, model: Module, watch: PurityWatch | None) -> str | None:
+        if not isinstance(model, Module):
+            return "the model is not an engine.nn Module"
+        if type(model).zero_grad is not Module.zero_grad:
+            return "the model has its own zero_grad()"
+        if [id(p) for p in model.parameters()] != [id(p) for p in self.parameters]:
+            return "model.parameters() changed since training began"
+        if watch is not None:
+            return watch.found
+        return None
 
     def restart(self) -> None:
         """Back to the initial weights and epoch 0, as if the scenario had just been loaded."""
@@ -254,9 +335,23 @@ def _check_parameters(parameters: list) -> None:
         raise TypeError(f"{kind.__name__} has no backward(): the lecture's training loop calls loss.backward()")
 
 
-def train(training: Training) -> Iterator[EpochRecord]:
+def _disagreement(candidate: Replay, loss: Value, scores: list[Value], parameters: list[Value]) -> str | None:
+    """Where the tape's first epoch differs from the real graph's (None: nowhere, bit for bit)."""
+    tape_loss, tape_scores = candidate.forward()
+    if not same_number(tape_loss, loss.data):
+        return f"the tape's loss {tape_loss!r} is not the graph's {loss.data!r}"
+    for i, (tape_score, score) in enumerate(zip(tape_scores, scores)):
+        if not same_number(tape_score, score.data):
+            return f"the tape's score {i} {tape_score!r} is not the graph's {score.data!r}"
+    for p, grad in zip(parameters, candidate.backward()):
+        if not same_number(grad, p.grad):
+            return f"the tape's grad of {p.label or 'a parameter'} {grad!r} is not the graph's {p.grad!r}"
+    return None
+
+
+def train(training: Training, tape: str = "auto") -> Iterator[EpochRecord]:
     """Run every epoch of `training`, yielding one record per epoch (stops on NaN/inf loss)."""
-    trainer = Trainer(training)
+    trainer = Trainer(training, tape)
     while not trainer.finished:
         try:
             yield trainer.step()

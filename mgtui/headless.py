@@ -128,6 +128,7 @@ def epoch_line(record: EpochRecord, epochs: int) -> str:
 def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> int:
     """Run every epoch, printing each; returns the exit status (1 if training had to stop)."""
     epochs = trainer.training.epochs
+    noted = ""
     while not trainer.finished:
         try:
             record = trainer.step()
@@ -140,6 +141,9 @@ def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> i
             console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
         console.print(epoch_line(record, epochs), highlight=False)
+        if trainer.tape_note != noted:  # why this run is slower than it could be, said once
+            noted = trainer.tape_note
+            console.print(Text(f"mgtui: note: {noted}", style="yellow"), soft_wrap=True)
     return 0
 
 

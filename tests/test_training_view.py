@@ -167,7 +167,8 @@ async def test_g_and_t_switch_between_the_graph_and_training_views():
 
 
 async def test_training_runs_in_a_worker_while_keys_are_answered():
-    app = training_app("moons", autostart=True)
+    long_run = str(FIXTURES / "moons_long.py")  # epochs from a tape are fast: moons' 100 would be over
+    app = training_app(long_run, autostart=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = training_screen(app)
         await asyncio.sleep(0.5)
@@ -181,9 +182,9 @@ async def test_training_runs_in_a_worker_while_keys_are_answered():
         paused_at = screen.trainer.epoch
         await asyncio.sleep(0.3)
         assert screen.trainer.epoch == paused_at
-        assert f"epoch {paused_at}/100 · paused" in screen_text(app)
+        assert f"epoch {paused_at}/1000000 · paused" in screen_text(app)
         history = [r.loss for r in screen.trainer.history]
-        assert history == headless_losses("moons", paused_at)
+        assert history == headless_losses(long_run, paused_at)
 
 
 async def test_a_nan_loss_stops_training_with_a_message():
@@ -242,7 +243,7 @@ async def test_a_loss_that_fails_mid_training_stops_the_view_with_the_users_line
 
 
 async def test_keys_that_need_a_pause_say_so_and_i_pauses_before_opening_the_graph():
-    app = training_app("moons", autostart=True)
+    app = training_app(str(FIXTURES / "moons_long.py"), autostart=True)  # still running when the keys come
     async with app.run_test(size=SIZE) as pilot:
         screen = training_screen(app)
         await asyncio.sleep(0.3)

@@ -356,6 +356,8 @@ class TrainingScreen(Screen):
             return Group(table, Text(stopped, style="bold red"), Text("r restarts from the start", style="red"))
         if self.note:
             return Group(table, Text(self.note, style="italic"))
+        if trainer.tape_note:  # why epochs run slower than a tape makes them: shown whenever nothing else is
+            return Group(table, Text(trainer.tape_note, style="dim"))
         return table
 
     def _predictions_table(self, history) -> Table:

@@ -17,6 +17,27 @@ from textual_hires_canvas import Canvas
 from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
 from textual_plot.plot_widget import Legend
 
+MAX_POINTS = 400  # more than a terminal's plot has braille dots across: more points draw nothing new
+
+
+def thinned(points: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """At most about `limit` of the (epoch, loss) points, drawing the same curve: from each run of
+    consecutive epochs its lowest and its highest loss, in epoch order, so no spike goes missing.
+    Epochs replayed from a tape come by the thousand a second; plotting them all would make every
+    repaint slower than the last."""
+    if len(points) <= limit:
+        return points
+    size = math.ceil(len(points) / (limit // 2))
+    kept: list[tuple[int, float]] = []
+    for start in range(0, len(points), size):
+        run = points[start : start + size]
+        kept.extend(sorted({min(run, key=_loss), max(run, key=_loss)}))
+    return kept
+
+
+def _loss(point: tuple[int, float]) -> float:
+    return point[1]
+
 
 class _Canvas(Canvas):
     """textual-hires-canvas draws a not-yet-sized canvas as a blank strip with no style at all,
@@ -66,6 +87,7 @@ class LossChart(PlotWidget):
         finite = [(i, y) for i, y in enumerate(losses) if math.isfinite(y) and (y > 0 or not log_scale)]
         if not finite:
             return
+        finite = thinned(finite, MAX_POINTS)
         xs = [i for i, _ in finite]
         ys = [math.log10(y) if log_scale else y for _, y in finite]
         self.plot(xs, ys, line_style="bold", hires_mode=HiResMode.BRAILLE)
