@@ -153,7 +153,7 @@ def replay(shape: GraphShape, values: array, computed: list[int], log: GradWrite
     """Turn the writes into the recording's edges: each one's grad before and after, and the
     steps of the first and last write to every grad."""
     n = len(shape.nodes)
-    index = {id(node): i for i, node in enumerate(shape.nodes)}.get
+    index = shape.index.get
     operand_of = [index(id(obj), -1) for obj in log.objects]
     written = log.values
     if -1 in operand_of:  # writes to grads outside this graph: not part of its pass
