@@ -20,7 +20,7 @@ def find_node(timeline: Timeline, query: str) -> int | None:
     if query.startswith("#") and query[1:].isdigit():
         index = int(query[1:])
         return index if 0 <= index < len(timeline.nodes) else None
-    names = [node.label for node in timeline.nodes]
+    names = timeline.labels
     for matches in (
         lambda name: name == query,
         lambda name: name.lower() == query.lower(),
@@ -41,7 +41,7 @@ class FindScreen(ModalScreen[int | None]):
         self.timeline = timeline
 
     def compose(self) -> ComposeResult:
-        labels = sorted({node.label for node in self.timeline.nodes if node.label})
+        labels = sorted({label for label in self.timeline.labels if label})
         with Vertical(id="find-dialog"):
             yield Label("Find a node by label (or #id); enter to go, escape to cancel")
             yield Input(placeholder="label, e.g. a", suggester=SuggestFromList(labels, case_sensitive=False))
