@@ -12,7 +12,6 @@ including writes to nodes that are not the step's operands.
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import traceback
@@ -21,34 +20,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine.foreign import GraphShape, number, walk
-from engine.recording import Recording
+from engine.recording import Recording, collector_paused
 
 
 def record_observed_pass(output: object) -> Recording:
     """The pass over `output`'s graph as the learner's code computes it, every step judged."""
     from engine.judge import judge
 
-    with _collector_paused():
+    with collector_paused():
         shape = walk(output)
         computed = [i for i, operands in enumerate(shape.operands) if operands]
         log = run_backward(shape, computed)
         recording = replay(shape, _values(shape), computed, log)
         recording.findings = judge(recording, log)
     return recording
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cycle collection while recording: the learner's graph is tens of thousands of objects in
-    reference cycles (each closure holds its node), and every collection would walk them all,
-    while the recording makes none of the cyclic garbage collections are for."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _values(shape: GraphShape) -> array:

@@ -31,15 +31,14 @@ step per node.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import attrgetter
 
 from engine.ops import ADD, EXP, LEAF, MUL, Op, op_named
+from engine.recording import collector_paused
 from engine.value import Value, topological_order
 
 ONE = -1  # in a pair, "times 1": the pair (t, ONE) is the plain term t
@@ -134,22 +133,8 @@ class Tape:
 def record(loss: Value, scores: Sequence[Value], parameters: Sequence[Value]) -> Tape:
     """The tape of this graph: `loss` and `scores` as functions of `parameters`, everything else
     fixed. Raises `NotRecordable` for a graph it cannot replay exactly."""
-    with _collector_paused():
+    with collector_paused():
         return _record(loss, scores, parameters)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Recording allocates some 100,000 small lists and tuples while the whole graph is alive; the
-    collections they would set off walk that graph again and again (measured: a fifth of the
-    recording on moons) though it holds no cycle to find."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _record(loss: Value, scores: Sequence[Value], parameters: Sequence[Value]) -> Tape:
