@@ -45,8 +45,10 @@ def bits(x: float) -> str:
 
 
 def record_bits(record: EpochRecord) -> tuple:
-    numbers = (record.loss, record.accuracy, record.learning_rate, record.grad_norm, record.max_abs_grad)
-    return (record.epoch, *map(bits, numbers), *map(bits, record.scores))
+    numbers = (record.loss, record.measure, record.learning_rate, record.grad_norm, record.max_abs_grad)
+    validation = (record.validation_loss, record.validation_measure)
+    checked = tuple(None if x is None else bits(x) for x in validation)
+    return (record.epoch, record.l2, *map(bits, numbers), *map(bits, record.scores), *checked)
 
 
 def run(training: Training, tape: str, scale_at: dict[int, float] | None = None) -> tuple[list, list, Trainer]:

@@ -344,15 +344,16 @@ class TrainingScreen(Screen):
         table.add_column(no_wrap=True, overflow="ellipsis")
         table.add_row("epoch", f"{trainer.epoch} of {trainer.training.epochs}")
         table.add_row("loss", "—" if last is None else f"{last.loss:.6g} ({trainer.training.loss_name})")
-        table.add_row("accuracy", "—" if last is None else f"{last.accuracy * 100:.1f}%")
-        table.add_row("next lr", f"{trainer.next_learning_rate:.4g}")
+        table.add_row(trainer.training.measure.name, "—" if last is None else trainer.training.measure.text(last.measure))
+        rate = trainer.next_learning_rate
+        table.add_row("next lr", "—" if rate is None else f"{rate:.4g}")
         table.add_row("params", f"{len(trainer.parameters):,}")
         table.add_row("‖grad‖", "—" if last is None else f"{last.grad_norm:.4g}")
         table.add_row("max|grad|", "—" if last is None else f"{last.max_abs_grad:.4g}")
         which = "batch" if self.sample is None else f"sample {self.sample}"
         table.add_row("i opens", f"{which} (s: change)")
         if trainer.diverged is not None:
-            stopped = f"stopped at epoch {trainer.diverged.epoch + 1}: the loss is {trainer.diverged.loss}"
+            stopped = f"stopped at epoch {trainer.diverged.epoch}: the loss is {trainer.diverged.loss}"
             return Group(table, Text(stopped, style="bold red"), Text("r restarts from the start", style="red"))
         if self.note:
             return Group(table, Text(self.note, style="italic"))
