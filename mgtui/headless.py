@@ -24,7 +24,7 @@ from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
 from mgtui.scenario import describe_exception
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
-ACCUMULATING = "zero_grad=False: grads add up across epochs (the lecture's forgotten zero_grad)"
+ACCUMULATING = "zero_grad=False: grads add up across epochs (the lecture's forgotten zero_grad)"  # said once
 
 
 def tree_lines(cursor: Cursor) -> Iterator[Text]:
@@ -141,14 +141,14 @@ def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> i
         try:
             record = trainer.step()
         except TrainingDiverged as diverged:
-            console.print(epoch_line(diverged.record, training), highlight=False)
+            console.print(epoch_line(diverged.record, training), highlight=False, soft_wrap=True)
             console.print(Text(f"mgtui: {diverged}", style="bold red"), soft_wrap=True)
             return 1
         except Exception as error:  # the scenario's own loss, schedule or measure failing mid-run
             where = describe_exception(error, scenario_path, f"at epoch {trainer.epoch + 1}")
             console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
-        console.print(epoch_line(record, training), highlight=False)
+        console.print(epoch_line(record, training), highlight=False, soft_wrap=True)
         if trainer.tape_note != noted:  # why this run is slower than it could be, said once
             noted = trainer.tape_note
             console.print(Text(f"mgtui: note: {noted}", style="yellow"), soft_wrap=True)
