@@ -14,13 +14,13 @@ import math
 import time
 from pathlib import Path
 
+from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from engine.stepping import Timeline
@@ -33,18 +33,25 @@ from mgtui.training_run import TrainingRun, pace_text
 from mgtui.widgets.boundary import BoundaryMap, BoundaryPicture, picture_of
 from mgtui.widgets.key_bar import KeyBar
 from mgtui.widgets.loss_chart import LossChart, axis_end
+from mgtui.widgets.panel import Panel
 from mgtui.widgets.status_bar import StatusBar
 
-TICK = 0.2  # seconds between looks at the trainer: an epoch a paced run shows appears this soon
-FULL_SPEED_REPAINT = 0.5  # at full speed, repaint this seldom: the training thread needs the CPU
+# How often the screen looks for a new epoch, so at most how often it repaints: each repaint of
+# the panels costs bytes over SSH (measured at 80×24, 256 colours: ~8 KiB for loss curve, figures
+# and predictions, ~12 KiB with a boundary map), and ≤ 50 KiB/s is the budget.
+TICK = 0.2
+TICK_WITH_MAP = 0.25
+# At full speed the training thread needs the CPU (a repaint of curve, map and figures is ~40 ms of
+# Python holding the GIL): repaint once a second, so the view is never more than a second behind.
+FULL_SPEED_REPAINT = 1.0
 
 
 class TrainingScreen(TrainingActions, Screen):
     BINDINGS = TRAINING_BINDINGS
 
-    running: reactive[bool] = reactive(False, init=False)  # epochs wanted, at the pace
-    log_scale: reactive[bool] = reactive(False, init=False)
-    show_weights: reactive[bool] = reactive(False, init=False)
+    running: reactive[bool] = reactive(False, init=False, repaint=False)  # epochs wanted, at the pace
+    log_scale: reactive[bool] = reactive(False, init=False, repaint=False)  # the panels paint themselves
+    show_weights: reactive[bool] = reactive(False, init=False, repaint=False)
 
     def __init__(
         self,
@@ -80,20 +87,20 @@ class TrainingScreen(TrainingActions, Screen):
         yield StatusBar()
         with Horizontal(id="train-main"):
             with Vertical(id="train-left"):
-                yield Static(id="train-stats")
+                yield Panel(id="train-stats")
                 yield LossChart(id="loss-chart")
             if self.two_d:
                 yield BoundaryMap(training.classes, training.targets, id="boundary")
             else:
                 with VerticalScroll(id="predictions-box"):
-                    yield Static(id="predictions")
+                    yield Panel(id="predictions")
             with VerticalScroll(id="weights-box"):
-                yield Static(id="weights")
+                yield Panel(id="weights")
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self._wire()
-        self.set_interval(TICK, self._tick)
+        self._timer = self.set_interval(TICK_WITH_MAP if self.two_d else TICK, self._tick)
         self._look_ahead()
         self.paint()
         self.call_after_refresh(self._tick)  # the map needs the laid-out size
@@ -109,17 +116,18 @@ class TrainingScreen(TrainingActions, Screen):
         """Find the panels (on mount, and after a reload recomposed them)."""
         self._wired = True
         self.status = self.query_one(StatusBar)
-        self.stats = self.query_one("#train-stats", Static)
+        self.stats = self.query_one("#train-stats", Panel)
         self.chart = self.query_one(LossChart)
-        self.weights = self.query_one("#weights", Static)
+        self.weights = self.query_one("#weights", Panel)
         if self.two_d:
             self.boundary = self.query_one(BoundaryMap)
             self.boundary.border_title = self._map_legend()
             self.boundary.border_subtitle = "w: weights"
             self.boundary.monochrome = self.app.no_color
         else:
-            self.predictions = self.query_one("#predictions", Static)
-            self.query_one("#predictions-box").border_subtitle = "w: weights"
+            self.predictions = self.query_one("#predictions", Panel)
+            box = self.query_one("#predictions-box")
+            box.border_title, box.border_subtitle = "predictions vs targets", "w: weights"
 
     def _map_legend(self) -> str:
         training = self.trainer.training
@@ -143,6 +151,8 @@ class TrainingScreen(TrainingActions, Screen):
         self._wired = False  # no painting on the panels being replaced
         await self.recompose()
         forget_removed_widgets(self)
+        self._timer.stop()
+        self._timer = self.set_interval(TICK_WITH_MAP if self.two_d else TICK, self._tick)
         self._wire()
         self._look_ahead()
         self.paint()
@@ -153,6 +163,8 @@ class TrainingScreen(TrainingActions, Screen):
     def watch_running(self, running: bool) -> None:
         self.run.running = running
         self.run.wake()
+        if running:
+            self._painted_at = time.monotonic()  # what is on screen is current: the first repaint can wait
         if running and self.run.claim_loop():
             self._train_loop()
         self.paint_settings()
@@ -325,7 +337,10 @@ class TrainingScreen(TrainingActions, Screen):
         trainer, shown = self.trainer, self.shown
         epoch = 0 if shown is None else shown.record.epoch
         self.status.show(self.scenario_title, f"epoch {epoch}/{trainer.epochs_planned} · {self._state()}")
-        self.stats.update(panels.stats(trainer, self.run, shown, self.sample, self.note), layout=False)
+        import os
+
+        if "NOSTATS" not in os.environ:
+            self.stats.update(panels.stats(trainer, self.run, shown, self.sample, self.note), layout=False)
 
     def _state(self) -> str:
         trainer = self.trainer
@@ -347,11 +362,22 @@ class TrainingScreen(TrainingActions, Screen):
         epoch = 0 if shown is None else shown.record.epoch
         validation = trainer.validation_curve.points(up_to=epoch) if trainer.training.validation else ()
         end = axis_end(epoch, trainer.epochs_planned)
-        self.chart.show(trainer.curve.points(up_to=epoch), end, self.log_scale, validation)
+        import os
+
+        if "NOCHART" not in os.environ:
+            self.chart.show(trainer.curve.points(up_to=epoch), end, self.log_scale, validation)
         box = self.query_one("#weights-box")
         if self.show_weights:
             box.border_title = f"{len(trainer.parameters):,} params by |grad| · epoch {epoch}"
-            self.weights.update(panels.weights(trainer, shown))
+            _update_rows(self.weights, panels.weights(trainer, shown))
         elif not self.two_d:
-            self.query_one("#predictions-box").border_title = f"predictions vs targets · epoch {epoch}"
-            self.predictions.update(panels.predictions(trainer, shown))
+            if "NOPRED" not in os.environ:
+                _update_rows(self.predictions, panels.predictions(trainer, shown))
+
+
+def _update_rows(panel: Panel, table: Table) -> None:
+    """Show a table of rows; lay out again only when the number of rows changed (a layout repaints
+    the whole screen, a few times a second while training runs)."""
+    rows = table.row_count
+    panel.update(table, layout=rows != getattr(panel, "_mg_rows", None))
+    panel._mg_rows = rows

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -192,8 +192,18 @@ class BoundaryMap(Widget):
         self.monochrome = False
 
     def show(self, picture: BoundaryPicture) -> None:
-        self.picture = picture
-        self.refresh()
+        """Draw `picture`, repainting only the rows it changes: from one epoch to the next most of a
+        map stays the same, and over SSH a repainted row costs bytes whether it changed or not."""
+        old, self.picture = self.picture, picture
+        if old is None or old.size != picture.size or old.bounds != picture.bounds:
+            self.refresh()
+            return
+        width = self.size.width
+        for y, (before, after) in enumerate(zip(old.scores, picture.scores)):
+            row_points = [(cell, glyph) for cell, glyph in picture.points.items() if cell[0] == y]
+            old_points = [(cell, glyph) for cell, glyph in old.points.items() if cell[0] == y]
+            if row_points != old_points or [self._shade(s) for s in before] != [self._shade(s) for s in after]:
+                self.refresh(Region(0, y, width, 1))
 
     def render_line(self, y: int) -> Strip:
         width, picture = self.size.width, self.picture

@@ -63,7 +63,7 @@ class _Canvas(Canvas):
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
-        return strip if strip.cell_length else Strip.blank(0, self.rich_style)
+        return strip.simplify() if strip.cell_length else Strip.blank(0, self.rich_style)
 
 
 class LossChart(PlotWidget):
