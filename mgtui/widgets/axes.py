@@ -29,7 +29,8 @@ def nice_ticks(low: float, high: float, fits: Callable[[list[float]], bool], who
             if whole and step < 1:
                 continue
             first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
-            ticks = [k * step for k in range(first, last + 1)]
+            # the plot draws no tick outside [low, high], so none counts (0 below a loss of 16.6, say)
+            ticks = [t for t in (k * step for k in range(first, last + 1)) if low <= t <= high]
             if len(ticks) <= 2 or fits(ticks):
                 return ticks
         power += 1
