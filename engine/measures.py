@@ -87,7 +87,7 @@ def max_abs_error(scores: Sequence[float], targets: Sequence[float]) -> float:
 
 SIGN_ACCURACY = Measure("accuracy", sign_accuracy, percent=True)
 THRESHOLD_ACCURACY = Measure("accuracy", threshold_accuracy, percent=True)
-MAX_ABS_ERROR = Measure("max|error|", max_abs_error)
+MAX_ABS_ERROR = Measure("max error", max_abs_error)  # the largest |score − target|
 
 
 def default_measure(targets: Sequence[float]) -> Measure:

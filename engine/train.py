@@ -20,11 +20,11 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 
 from engine.curve import Curve
 from engine.nn import Module
 from engine.purity import PurityWatch, engine_code_only
+from engine.records import EpochRecord, Snapshot, TrainingDiverged
 from engine.replay import Replay
 from engine.taping import ValidationTape, check_tape
 from engine.training_setup import Training
@@ -34,49 +34,6 @@ __all__ = ["EpochRecord", "Snapshot", "Trainer", "Training", "TrainingDiverged",
 
 TAPE_KINDS = ("auto", "python", "numpy", "off")  # how epochs after the first run (see Trainer)
 HISTORY = 1000  # records kept in Trainer.history: a run of any length keeps bounded memory
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """What epoch `epoch` (counted from 1) did, measured before its update.
-
-    `measure` is the training's measure (accuracy for classes, else the largest error) of `scores`;
-    the validation figures are None without a validation set; `l2` is the L2 strength of its loss.
-    """
-
-    epoch: int
-    loss: float
-    measure: float
-    learning_rate: float
-    grad_norm: float
-    max_abs_grad: float
-    scores: tuple[float, ...]
-    validation_loss: float | None = None
-    validation_measure: float | None = None
-    l2: float | None = None
-
-    @property
-    def finite(self) -> bool:
-        return math.isfinite(self.loss)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One epoch as the training view paints it: its record, the weights it ran on (before its
-    update) and the grads its update used, one entry per parameter, and the validation scores."""
-
-    record: EpochRecord
-    weights: tuple[float, ...]
-    grads: tuple[float, ...]
-    validation_scores: tuple[float, ...] = ()
-
-
-class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite; training cannot go on from there."""
-
-    def __init__(self, record: EpochRecord) -> None:
-        super().__init__(f"loss became {record.loss} at epoch {record.epoch}: training stopped")
-        self.record = record
 
 
 class Trainer:
@@ -100,8 +57,8 @@ class Trainer:
         if self.own_values:
             _check_parameters(self.parameters)
         self.parameter_labels = [getattr(p, "label", "") or f"p{i}" for i, p in enumerate(self.parameters)]
-        self._initial_weights = [p.data for p in self.parameters]
-        self._weights_of_last_epoch = list(self._initial_weights)
+        self.initial_weights = [p.data for p in self.parameters]
+        self._weights_of_last_epoch = list(self.initial_weights)
         self.epochs_planned = training.epochs  # more once a finished run is continued (`extend`)
         self.history: deque[EpochRecord] = deque(maxlen=HISTORY)  # the latest epochs' records
         self.curve = Curve()  # every epoch's loss, in bounded memory
@@ -307,10 +264,10 @@ class Trainer:
     def restart(self, keep_settings: bool = False) -> None:
         """Back to the initial weights and epoch 0, as if the scenario had just been loaded; the
         learning-rate scale and the L2 strength too, unless `keep_settings`."""
-        for p, w in zip(self.parameters, self._initial_weights):
+        for p, w in zip(self.parameters, self.initial_weights):
             p.data = w
             p.grad = 0.0
-        self._weights_of_last_epoch = list(self._initial_weights)
+        self._weights_of_last_epoch = list(self.initial_weights)
         self.history.clear()
         self.curve.clear()
         self.validation_curve.clear()

@@ -202,7 +202,7 @@ def test_the_targets_choose_the_measure():
     bits_training = Training(MLP(2, [4, 1], activation="sigmoid", seed=1), [[0, 1], [1, 0]], [0.0, 1.0])
     assert bits_training.classes is BITS and bits_training.measure.percent
     regression = Training(MLP(1, [4, 1], seed=1), [[0.0], [1.0], [2.0]], [0.5, 1.5, 2.25])
-    assert regression.classes is None and regression.measure.name == "max|error|"
+    assert regression.classes is None and regression.measure.name == "max error"
     assert classes_of([1.0, 1.0]) is SIGNS  # all ones: the lecture's ±1
 
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from engine.measures import max_abs_error
-from engine.train import Trainer
+from engine.train import Trainer, train
 from mgtui.cli import main
 from mgtui.scenario import load, resolve
 from mgtui.screens.graph import GraphScreen
@@ -250,12 +250,12 @@ async def test_a_regression_shows_its_largest_error_not_a_percentage(write_scena
         await settle(pilot)
         record, text = screen.shown.record, screen_text(app)
         assert record.measure == max_abs_error(record.scores, screen.trainer.training.targets)
-        assert f"max|error| {record.measure:.4g}" in text
+        assert f"max error {record.measure:.4g}" in text
         assert "accuracy" not in text and "%" not in text
         assert "error" in text.splitlines()[2]  # the predictions' last column: each sample's error
     assert main([str(path), "--train", "--print"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 30 and all("max|error|" in line and "%" not in line for line in lines)
+    assert len(lines) == 30 and all("max error" in line and "%" not in line for line in lines)
 
 
 # --- validation --------------------------------------------------------------------------------------------------
@@ -361,3 +361,21 @@ async def test_schedule_and_measure_run_in_the_training_thread_and_a_failing_sch
     assert main([str(path), "--train", "--print"]) == 1
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("mgtui: ") and "threads_seen.py:14: ValueError: no rate for step 3 (at epoch 4)" in last
+
+
+# --- numbers that agree everywhere -------------------------------------------------------------------------------
+
+
+def test_the_scenarios_docstrings_number_epochs_as_the_runs_print_them():
+    moons = load(resolve("moons"))
+    records = list(train(moons.training()))
+    first = next(r.epoch for r in records if r.measure == 1.0)
+    last_miss = max(r.epoch for r in records if r.measure < 1.0)
+    said = " ".join(moons.description.split())
+    assert (first, last_miss) == (41, 70)
+    assert f"first reaches 100% at epoch {first}" in said and f"from epoch {last_miss + 1} on" in said
+    assert f"the last loss is {records[-1].loss:.6g}" in said
+    bug = load(resolve("zero_grad_bug"))
+    losses = [r.loss for r in train(bug.training())]
+    said = " ".join(bug.description.split())
+    assert f"{losses[7]:.3f} at epoch 8" in said and f"{losses[11]:.3f} at epoch 12" in said
