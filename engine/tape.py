@@ -141,15 +141,15 @@ class Tape:
 def record(loss: Value, scores: Sequence[Value], parameters: Sequence[Value]) -> Tape:
     """The tape of this graph: `loss` and `scores` as functions of `parameters`, everything else
     fixed. Raises `NotRecordable` for a graph it cannot replay exactly."""
-    with _collector_paused():
+    with collector_paused():
         return _record(loss, scores, parameters)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Recording allocates some 100,000 small lists and tuples while the whole graph is alive; the
     collections they would set off walk that graph again and again (measured: a fifth of the
-    recording on moons) though it holds no cycle to find."""
+    recording on moons) though it holds no cycle to find. Building the graph is the same story."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -26,6 +26,7 @@ from engine.nn import Module
 from engine.purity import PurityWatch, engine_code_only
 from engine.records import EpochRecord, Snapshot, TrainingDiverged
 from engine.replay import Replay
+from engine.tape import collector_paused
 from engine.taping import ValidationTape, check_tape
 from engine.training_setup import Training
 from engine.value import Value
@@ -169,7 +170,11 @@ class Trainer:
         weights = [p.data for p in self.parameters]
         self._weights_of_last_epoch = weights
 
-        loss, scores = self._replayed_epoch(model) if self.replay is not None else self._rebuilt_epoch(model)
+        if self.replay is not None:
+            loss, scores = self._replayed_epoch(model)
+        else:
+            with collector_paused():  # a graph of ~130,000 nodes per moons epoch, no cycle to find among them
+                loss, scores = self._rebuilt_epoch(model)
         finite = math.isfinite(loss)
         grads = [p.grad for p in self.parameters]
         grad_norm, max_abs_grad = _norms(grads) if finite else (math.nan, math.nan)
