@@ -270,7 +270,7 @@ async def test_validation_loss_is_plotted_beside_the_training_loss(write_scenari
         await settle(pilot)
         record, text = screen.shown.record, screen_text(app)
         assert f"val       loss {record.validation_loss:.4g} · {record.validation_measure * 100:.1f}%" in text
-        assert "loss per epoch, ··· validation" in text
+        assert "bright: training, dim: validation" in text
         assert len(screen.chart._datasets) == 2  # the training curve and the validation curve
         assert len(screen.trainer.validation_curve.points()) == 10
         glyphs = set(screen.boundary.picture.points.values())

@@ -122,19 +122,21 @@ class TrainingScreen(TrainingActions, Screen):
         if self.two_d:
             self.boundary = self.query_one(BoundaryMap)
             self.boundary.border_title = self._map_legend()
-            self.boundary.border_subtitle = "w: weights"
+            validation = "◆◇ validation · " if self.trainer.training.validation is not None else ""
+            self.boundary.border_subtitle = f"{validation}w: weights"
             self.boundary.monochrome = self.app.no_color
         else:
             self.predictions = self.query_one("#predictions", Panel)
             box = self.query_one("#predictions-box")
-            box.border_title, box.border_subtitle = "predictions vs targets", "w: weights"
+            validated = self.trainer.training.validation is not None
+            box.border_title = "predictions (v0…: validation)" if validated else "predictions vs targets"
+            box.border_subtitle = "w: weights"
 
     def _map_legend(self) -> str:
         training = self.trainer.training
         if training.classes is None:
             return "prediction: dark low, light high · • sample"
-        validation = " ◆◇ val" if training.validation is not None else ""
-        return f"boundary: ● +1  ○ −1{validation}  × wrong"
+        return "boundary: ● +1  ○ −1  × wrong"
 
     @work(exclusive=True, group="reload")
     async def show_trainer(self, trainer: Trainer, note: str) -> None:

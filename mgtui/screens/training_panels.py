@@ -107,8 +107,8 @@ def predictions(trainer: Trainer, shown: Snapshot | None) -> Table:
     table.add_column("" if classes else "error", justify="right")
     scores = None if shown is None else shown.record.scores
     _prediction_rows(table, training.targets, scores, classes, "")
-    if training.validation is not None:
-        table.add_row(Text("validation", style="bold"), "", "", "")
+    if training.validation is not None:  # rows v0, v1, …: samples never trained on
+        table.add_section()
         validation_scores = None if shown is None else shown.validation_scores
         _prediction_rows(table, training.validation[1], validation_scores, classes, "v")
     return table

@@ -105,15 +105,14 @@ class LossChart(PlotWidget):
         plot = self.query_one("#plot")
         self.epoch_axis.width = max(plot.size.width, 10)
         self.loss_axis.rows = max(plot.size.height, 4)
-        scale = "log scale: l" if log_scale else "l: log scale"
-        legend = ", ··· validation" if validation else ""
-        self.border_title = f"loss per epoch{legend} ({scale})"
+        self.border_title = "loss per epoch (log scale: l)" if log_scale else "loss per epoch (l: log scale)"
+        self.border_subtitle = "bright: training, dim: validation" if validation else ""
         self.set_xlimits(0, max(x_max, 1))
-        for points, style, mode in ((losses, "bold", HiResMode.BRAILLE), (validation, "dim", HiResMode.QUADRANT)):
+        for points, style in ((validation, "dim"), (losses, "bold")):  # training's on top where they meet
             kept = [(i, y) for i, y in points if math.isfinite(y) and (y > 0 or not log_scale)]
             if not kept:
                 continue
             kept = thinned(kept, MAX_POINTS)
             xs = [i for i, _ in kept]
             ys = [math.log10(y) if log_scale else y for _, y in kept]
-            self.plot(xs, ys, line_style=style, hires_mode=mode)
+            self.plot(xs, ys, line_style=style, hires_mode=HiResMode.BRAILLE)
