@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 
 import pytest
 
@@ -15,6 +16,7 @@ from engine.train import Trainer, train
 from mgtui.cli import main
 from mgtui.scenario import load, resolve
 from mgtui.screens.graph import GraphScreen
+from mgtui.session import Session
 from mgtui.widgets.boundary import fast_grid_scores
 from tests.screen import screen_text, settle
 from tests.test_training_view import (
@@ -379,3 +381,28 @@ def test_the_scenarios_docstrings_number_epochs_as_the_runs_print_them():
     losses = [r.loss for r in train(bug.training())]
     said = " ".join(bug.description.split())
     assert f"{losses[7]:.3f} at epoch 8" in said and f"{losses[11]:.3f} at epoch 12" in said
+
+
+# --- reload on save ---------------------------------------------------------------------------------------------
+
+
+async def test_a_saved_scenario_trains_anew_paused_keeping_a_pace_the_teacher_chose(write_scenario):
+    path = write_scenario(REGRESSION, name="fit.py")
+    app = training_app(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        await pilot.press("full_stop")  # the teacher's pace: 10 epochs/s
+        screen.run_epochs_now(12)
+        await settle(pilot)
+        path.write_text(textwrap.dedent(VALIDATED).lstrip())  # now 2-D, with a validation set
+        app.reloaded(Session.open(load(path)), ["fit.py"])
+        await settle(pilot)
+        await settle(pilot)
+        assert training_screen(app) is screen and screen.trainer.epoch == 0 and not screen.running
+        assert screen.two_d and screen.boundary.picture is not None and screen.boundary.picture.epoch == 0
+        text = screen_text(app)
+        assert "epoch 0/40 · paused" in text and "pace      10 epochs/s" in text
+        assert "reloaded after saving fit.py" in screen.note
+        screen.run_epochs_now(3)
+        await settle(pilot)
+        assert screen.boundary.picture.epoch == 3 and "val       loss" in screen_text(app)
