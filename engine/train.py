@@ -68,7 +68,7 @@ class Trainer:
         self.diverged: EpochRecord | None = None
         self.rate_scale = 1.0  # the training view doubles / halves the schedule
         self.l2 = training.l2_strength  # the loss's L2 strength (None: it has no L2 term)
-        self._l2_request: float | None = None  # a new strength, taken up when the next epoch starts
+        self._l2_wanted = self.l2  # set from any thread; the next epoch takes it up (never cleared: no race)
         self._epochs_run = 0
         self._schedule_cache: tuple[int, float] | None = None  # (k, the schedule's rate at k)
         self.tape_kind = tape
@@ -135,16 +135,16 @@ class Trainer:
             raise ValueError(f"the loss {self.training.loss_name!r} has no L2 term (no alpha parameter)")
         if not (alpha >= 0 and math.isfinite(alpha)):
             raise ValueError(f"the L2 strength must be a number ≥ 0, got {alpha!r}")
-        self._l2_request = float(alpha)
+        self._l2_wanted = float(alpha)
 
     @property
     def next_l2(self) -> float | None:
         """The L2 strength the next epoch will use."""
-        return self._l2_request if self._l2_request is not None else self.l2
+        return self._l2_wanted
 
     def _take_l2_request(self) -> None:
-        alpha, self._l2_request = self._l2_request, None
-        if alpha is not None and alpha != self.l2:
+        alpha = self._l2_wanted
+        if alpha != self.l2:
             self.l2 = alpha
             self._forget_tapes()
 
@@ -283,7 +283,7 @@ class Trainer:
         if not keep_settings:
             self.rate_scale = 1.0
             if self.l2 is not None:
-                self._l2_request = self.training.l2_strength
+                self._l2_wanted = self.training.l2_strength
 
     # --- graphs and predictions at an epoch's weights ------------------------------------------------
 
