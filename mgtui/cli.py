@@ -8,6 +8,7 @@ and exit status 2, never a half-drawn screen.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +31,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
     parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
+    parser.add_argument("--paused", action="store_true", help="open the training view paused (space starts it)")
+    parser.add_argument(
+        "--pace",
+        type=_pace,
+        metavar="N|max",
+        help="epochs per second in the training view, or max (default: a short run takes a few seconds)",
+    )
     parser.add_argument(
         "--no-watch",
         action="store_true",
@@ -46,6 +54,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--picture", action="store_true", help="the graph as the lecture draws it (with --print: as plain text)"
     )
     return parser.parse_args(argv)
+
+
+def _pace(text: str) -> float:
+    if text == "max":
+        return math.inf
+    try:
+        pace = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of epochs per second (or max)") from None
+    if not pace > 0:
+        raise argparse.ArgumentTypeError(f"the pace must be more than 0 epochs per second, got {text}")
+    return pace
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,7 +138,14 @@ def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:
     session = Session.open(scenario, need_training=args.train, position=args.steps) if scenario else None
     from mgtui.app import MgtuiApp
 
-    app = MgtuiApp(session, start_in_training=args.train, watch=not args.no_watch, start_in_picture=args.picture)
+    app = MgtuiApp(
+        session,
+        start_in_training=args.train,
+        autostart_training=not args.paused,
+        watch=not args.no_watch,
+        start_in_picture=args.picture,
+        pace=args.pace,
+    )
     app.run()
     return app.return_code or 0
 

@@ -17,13 +17,14 @@ from rich.text import Text
 from engine.check import Comparison, end_to_end
 from engine.recording import KINDS
 from engine.stepping import Cursor, Timeline
-from engine.train import EpochRecord, Trainer, TrainingDiverged
+from engine.train import EpochRecord, Trainer, Training, TrainingDiverged
 from mgtui import present
 from mgtui.layout import TreeLayout
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
 from mgtui.scenario import describe_exception
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
+ACCUMULATING = "zero_grad=False: grads add up across epochs (the lecture's forgotten zero_grad)"  # said once
 
 
 def tree_lines(cursor: Cursor) -> Iterator[Text]:
@@ -117,30 +118,37 @@ def print_picture(cursor: Cursor, title: str, console: Console) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-def epoch_line(record: EpochRecord, epochs: int) -> str:
-    width = len(str(epochs))
-    return (
-        f"epoch {record.epoch + 1:>{width}}/{epochs}  loss {record.loss!r}  "
-        f"accuracy {record.accuracy * 100:5.1f}%  lr {record.learning_rate:.4g}"
-    )
+def epoch_line(record: EpochRecord, training: Training, epochs: int | None = None) -> str:
+    """One epoch as ``--train --print`` prints it: its number (from 1, as the view counts), loss,
+    measure (accuracy for classes, else the largest error), validation figures, learning rate."""
+    epochs = training.epochs if epochs is None else epochs
+    measure, width = training.measure, len(str(epochs))
+    figure = measure.text(record.measure)
+    line = f"epoch {record.epoch:>{width}}/{epochs}  loss {record.loss!r}  {measure.name} {figure:>6}"
+    if record.validation_loss is not None:
+        validation = measure.text(record.validation_measure)
+        line += f"  val loss {record.validation_loss!r}  val {measure.name} {validation:>6}"
+    return f"{line}  lr {record.learning_rate:.4g}"
 
 
 def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> int:
     """Run every epoch, printing each; returns the exit status (1 if training had to stop)."""
-    epochs = trainer.training.epochs
+    training = trainer.training
+    if not training.zero_grad:
+        console.print(Text(f"mgtui: note: {ACCUMULATING}", style="yellow"), soft_wrap=True)
     noted = ""
     while not trainer.finished:
         try:
             record = trainer.step()
         except TrainingDiverged as diverged:
-            console.print(epoch_line(diverged.record, epochs), highlight=False)
+            console.print(epoch_line(diverged.record, training), highlight=False, soft_wrap=True)
             console.print(Text(f"mgtui: {diverged}", style="bold red"), soft_wrap=True)
             return 1
-        except Exception as error:  # the scenario's own loss or schedule failing mid-run
+        except Exception as error:  # the scenario's own loss, schedule or measure failing mid-run
             where = describe_exception(error, scenario_path, f"at epoch {trainer.epoch + 1}")
             console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
-        console.print(epoch_line(record, epochs), highlight=False)
+        console.print(epoch_line(record, training), highlight=False, soft_wrap=True)
         if trainer.tape_note != noted:  # why this run is slower than it could be, said once
             noted = trainer.tape_note
             console.print(Text(f"mgtui: note: {noted}", style="yellow"), soft_wrap=True)

@@ -23,6 +23,7 @@ BUNDLED = [
     "own_value",
     "planted_bugs",
     "tiny_mlp",
+    "zero_grad_bug",
     "own_mlp",
     "moons",
 ]
