@@ -111,7 +111,7 @@ async def test_the_tanh_step_is_explained_in_numbers():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("right_square_bracket", "n", "n")
         text = screen_text(app)
-        assert "n.grad += (1 − tanh²(n)) · o.grad = 0.5 · 1.0 = 0.5" in text
+        assert "n.grad += (1 − o²) · o.grad = 0.5 · 1.0 = 0.5" in text
         assert "n.grad: 0 → 0.5  ✓ final" in text
         await pilot.press("e")
         assert "grad -1.5000 ✓" in tree_row(app, "x1")

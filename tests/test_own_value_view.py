@@ -27,7 +27,7 @@ async def test_a_step_that_disagrees_is_marked_once_taken_in_tree_list_and_panel
         text = screen_text(app)
         assert "⚠" in tree_row(app, "o") and "⚠" not in tree_row(app, "n")
         assert "⚠" in topo_row(app, "o")
-        assert "⚠ wrong local derivative: expected n.grad += (1 − tanh²(n)) · o.grad = 0.5 ·" in text
+        assert "⚠ wrong local derivative: expected n.grad += (1 − o²) · o.grad = 0.5 ·" in text
         assert "n.grad: 0 → 0.292893  ⚠ should be 0.5" in text
         await pilot.press("p")
         assert "⚠" not in tree_row(app, "o")  # stepping back takes the mark back

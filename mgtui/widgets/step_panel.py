@@ -53,12 +53,8 @@ def heading(cursor: Cursor, step: Step, timeline: Timeline) -> Text:
     name = timeline.name(step.node)
     op = timeline.ops[step.node]
     text = Text.assemble((present.position_text(cursor), "bold"), " · ", (name, "bold"), f" ({op})" if op else "")
-    if step.phase == "forward":
-        text.append(": its value from its operands", style="dim")
-    elif step.phase == "seed":
-        text.append(": the backward pass starts at the output", style="dim")
-    else:
-        text.append(f": passes its grad {format_number(step.value)} to each operand", style="dim")
+    if step.summary:
+        text.append(f": {step.summary}", style="dim")
     if cursor.at_end:
         text.append(" — pass complete", style="bold green")
     return text
