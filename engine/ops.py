@@ -58,7 +58,7 @@ def _op(
     local: Callable[..., tuple[float, ...]],
     formula: str,
     local_text: tuple[str, ...],
-    passes: str,
+    passes: str = "passes its grad {grad} to its operands, each times its local derivative",
     method: str = "",
 ) -> Op:
     op = Op(symbol)

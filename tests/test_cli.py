@@ -373,9 +373,7 @@ def test_check_names_both_planted_bugs_and_exits_1(capsys):
     status, out, _ = run(capsys, "planted_bugs", "--check")
     assert status == 1
     lines = out.splitlines()
-    assert lines[0].startswith(
-        "step 4 (backward 1/2) o (tanh): wrong local derivative: expected n.grad += (1 − o²)"
-    )
+    assert lines[0].startswith("step 4 (backward 1/2) o (tanh): wrong local derivative: expected n.grad += (1 − o²)")
     assert "yours added 0.292893 [" in lines[0] and "planted_bugs.py:" in lines[0]
     assert lines[1].startswith(
         "step 5 (backward 2/2) n (+): overwrote instead of accumulating: a.grad was 0.292893 and should have become"
