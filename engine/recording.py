@@ -113,6 +113,10 @@ class NodeNames:
         name = self[node]
         return name if is_atom(name) else f"({name})"
 
+    def grad(self, node: int) -> str:
+        """``a.grad``, ``(x1*w1 + x2*w2).grad``; a literal's in parentheses, ``(2).grad``, not ``2.grad``."""
+        return f"({self[node]}).grad" if self.is_constant(node) else f"{self.symbol(node)}.grad"
+
     def is_constant(self, node: int) -> bool:
         """An unlabelled leaf: a number written into the scenario's code, not a variable of it."""
         return not self.labels[node] and not self.operands[node]
@@ -137,7 +141,7 @@ def chain_rule_text(
     local_text = local_derivative_text(names, node, operands, op, slot)
     local_text = local_text if is_atom(local_text) else f"({local_text})"
     return (
-        f"{names.symbol(operands[slot])}.grad += {local_text} · {names.symbol(node)}.grad"
+        f"{names.grad(operands[slot])} += {local_text} · {names.grad(node)}"
         f" = {format_number(local)} · {format_number(upstream)} = {format_number(local * upstream)}"
     )
 

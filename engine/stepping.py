@@ -251,7 +251,7 @@ class Timeline:
             return Step(index, phase, node, operands, self.values[node], text, (), findings, summary)
         if phase == "seed":
             name = self.symbol(node)
-            text = f"{name}.grad = 1.0   (d{name}/d{name}: the output against itself)"
+            text = f"{self.names.grad(node)} = 1.0   (d{name}/d{name}: the output against itself)"
             return Step(index, phase, node, operands, 1.0, (text,), summary="the backward pass starts at the output")
         contributions = self._contributions(node, index)
         text = tuple(self._contribution_text(node, j, c) for j, c in enumerate(contributions))
@@ -335,7 +335,7 @@ class Timeline:
         if not self.ops[node].known:
             added = c.after - (c.before or 0.0)
             return (
-                f"{self.symbol(c.operand)}.grad += {format_number(added)}"
+                f"{self.names.grad(c.operand)} += {format_number(added)}"
                 f"   (op {str(self.ops[node])!r} is yours: mgtui shows what your _backward added)"
             )
         return chain_rule_text(self.names, node, self.operands[node], self.ops[node], slot, c.local, c.upstream)
@@ -378,18 +378,28 @@ def numerical_grad(values, operands: list[tuple[int, ...]], ops: list[Op], node:
 
 def _output_with(values, operands: list[tuple[int, ...]], ops: list[Op], node: int, value: float) -> float:
     """The output recomputed with `node` set to `value` (only what lies downstream of it)."""
+    return forward_again(values, operands, ops, {node: value})[-1]
+
+
+def forward_again(values, operands: list[tuple[int, ...]], ops: list[Op], changed: dict[int, float]) -> list[float]:
+    """Every value after setting the nodes in `changed` and rerunning the forward pass from the op table.
+
+    Only what lies downstream of a changed node is recomputed; everything else keeps its recorded
+    value, bit for bit.
+    """
     downstream = bytearray(len(operands))
-    downstream[node] = 1
     current = list(values)
-    current[node] = value
-    for i in range(node + 1, len(operands)):
+    for node, value in changed.items():
+        downstream[node] = 1
+        current[node] = value
+    for i in range(min(changed, default=len(operands)) + 1, len(operands)):
         if any(downstream[o] for o in operands[i]):
             downstream[i] = 1
             op = ops[i]
             if not op.known:
                 raise ValueError(f"op {str(op)!r} is not one mgtui knows, so it cannot rerun the forward pass")
             current[i] = op.forward(*(current[o] for o in operands[i]))
-    return current[-1]
+    return current
 
 
 class Cursor:
@@ -493,14 +503,19 @@ class Cursor:
     def previous_phase(self) -> bool:
         return self.seek(next((b for b in reversed(self.timeline.phase_boundaries) if b < self.position), 0))
 
-    def next_touching(self, node: int) -> bool:
-        """To just after the next step that involves `node` (see `Timeline.steps_touching`)."""
-        steps = self.timeline.steps_touching(node)
+    def next_touching(self, *nodes: int) -> bool:
+        """To just after the next step that involves any of `nodes` (see `Timeline.steps_touching`)."""
+        steps = self._steps_touching(nodes)
         return self.seek(next((s + 1 for s in steps if s + 1 > self.position), self.position))
 
-    def previous_touching(self, node: int) -> bool:
-        steps = self.timeline.steps_touching(node)
+    def previous_touching(self, *nodes: int) -> bool:
+        steps = self._steps_touching(nodes)
         return self.seek(next((s + 1 for s in reversed(steps) if s + 1 < self.position), self.position))
+
+    def _steps_touching(self, nodes: tuple[int, ...]) -> list[int]:
+        if len(nodes) == 1:
+            return self.timeline.steps_touching(nodes[0])
+        return sorted({s for node in nodes for s in self.timeline.steps_touching(node)})
 
     def next_flagged(self) -> bool:
         """To just after the next step that disagrees with the chain rule."""

@@ -535,7 +535,7 @@ def test_a_number_written_as_a_literal_reads_as_its_value():
     assert t.name(two) == "2" and t.symbol(two) == "2" and t.names.is_constant(two)
     assert backward_of(s, "m").text == (
         "n.grad += 2 · m.grad = 2.0 · 2.77778 = 5.55556",  # ds/dm = -1 · -1/0.06² · 0.01
-        "2.grad += n · m.grad = 3.0 · 2.77778 = 8.33333",
+        "(2).grad += n · m.grad = 3.0 · 2.77778 = 8.33333",
     )
     assert not any(t.name(i).startswith("#") for i in range(len(t.nodes)))
 
