@@ -149,8 +149,13 @@ async def test_accumulation_is_shown_as_two_contributions():
 async def test_space_plays_and_pauses():
     app = app_for("tiny_mlp")  # 795 steps: autoplay cannot run out of steps during the test
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("plus")  # 8 steps per second
+        await pilot.press("plus", "plus", "plus", "plus")  # from a step every 2 s to 8 steps per second
+        assert app.screen.speed == 8
         await pilot.press("space")
+        await pilot.pause()
+        key_bar, status = (line for line in (screen_text(app).splitlines()[-1], screen_text(app).splitlines()[0]))
+        assert "space Pause" in key_bar and "Play" not in key_bar
+        assert "▶ 8 steps/s" in status  # the speed, on screen while playing
         await pilot.pause(0.5)
         await pilot.press("space")
         moved = cursor(app).position
@@ -158,12 +163,23 @@ async def test_space_plays_and_pauses():
         await pilot.pause(0.4)
         assert cursor(app).position == moved
         assert "autoplay paused at 8 steps/s" in screen_text(app)
+        assert "space Play" in screen_text(app).splitlines()[-1]
+
+
+async def test_autoplay_goes_at_a_pace_a_teacher_can_talk_over():
+    app = app_for("expression")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        assert cursor(app).position == 0  # a step every 2 s by default: none yet after one second
+        assert "▶ 0.5 step/s" in screen_text(app).splitlines()[0]
+        await pilot.press("space")
 
 
 async def test_autoplay_stops_at_the_end():
     app = app_for("double")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("plus", "plus", "plus", "space")
+        await pilot.press("plus", "plus", "plus", "plus", "plus", "space")  # 16 steps/s
         await pilot.pause(0.5)
         assert cursor(app).at_end
         assert not app.screen.playing
@@ -192,9 +208,13 @@ async def test_slash_finds_a_node_by_label():
         await pilot.press(*"w2")
         await pilot.press("enter")
         await pilot.pause()
-        tree = app.screen.query_one(GraphTree)
+        tree = app.screen_stack[-2].query_one(GraphTree)  # the box stays open, the graph shows the match
         assert tree.cursor.timeline.name(tree.selected_node()) == "w2"
-        assert "found w2" in screen_text(app)
+        assert "w2, 1 of 1 (enter: next)" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, GraphScreen)
+        assert "found w2, 1 of 1" in screen_text(app)
 
 
 async def test_tree_stops_following_when_the_user_moves_and_f_resumes():
@@ -390,8 +410,8 @@ async def test_minus_slows_autoplay_down():
     app = app_for("expression")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("minus")
-        assert app.screen.speed == 2
-        assert "autoplay speed 2 steps/s (space plays)" in screen_text(app)
+        assert app.screen.speed == 0.25
+        assert "autoplay speed 0.25 step/s (space plays)" in screen_text(app)
 
 
 async def test_full_stop_and_comma_step_to_the_steps_that_touch_the_selected_node():
@@ -399,7 +419,7 @@ async def test_full_stop_and_comma_step_to_the_steps_that_touch_the_selected_nod
     async with app.run_test(size=SIZE) as pilot:
         tree = app.screen.query_one(GraphTree)
         timeline = tree.cursor.timeline
-        await pilot.press("slash", "a", "enter")
+        await pilot.press("slash", "a", "enter", "escape")
         await pilot.pause()
         a = tree.selected_node()
         assert timeline.name(a) == "a"
@@ -433,7 +453,7 @@ async def test_enter_on_a_deeper_row_reroots_the_view_and_u_goes_back_up(write_s
         tree = app.screen.query_one(GraphTree)
         assert tree.view_root == tree.cursor.timeline.output_index
         deeper = next(n for nodes in tree._occurrences.values() for n in nodes if n.data.deeper)
-        assert "⤵ enter: open deeper" in tree.row_text(deeper.data, False).plain
+        assert "⤵ enter: open deeper" in tree.row_text(deeper).plain
         tree.move_cursor(deeper)
         await pilot.pause()
         await pilot.press("enter")
