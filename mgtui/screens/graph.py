@@ -89,6 +89,8 @@ class GraphScreen(Nudging, Inspection, Autoplay):
         ),
     ]
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (72, "-wide")]  # -narrow: a slimmer topological list
+
     follow: reactive[bool] = reactive(True, init=False)  # the tree moves to each step's node
     picture: reactive[bool] = reactive(False, init=False)  # the lecture's picture instead of tree and list
 

@@ -361,16 +361,16 @@ class GraphTree(Tree[Row]):
         extra, short_extra = "", ""
         if row.deeper:
             extra, short_extra = "  ⤵ enter: open deeper", "  ⤵"
-        elif current and (term := layout.term(cursor.last_step.node)) is not None:
-            extra = f"  term {term[1]}/{term[2]}"
+        elif (current or edge) and (term := layout.term(cursor.last_step.node)) is not None:
+            extra = f"  term {term[1]}/{term[2]}"  # on the sum's row and on the term it adds: far apart
         value_text, grad_text = present.number(value).strip(), present.number(grad).strip()
         name = timeline.name(node)
         fixed = (len(mark[0]) if mark else 0) + len(lead) + len(value_text) + len(grad_text) + len(marks)
-        # Too long for the panel: first fewer words ("grad" is the column's title), then a shorter
-        # name (down to 8), then fewer spaces; never the numbers.
+        # Too long for the panel: first fewer words ("grad" is the column's title, then the hint
+        # after the numbers), then a shorter name (down to 8), then fewer spaces; never the numbers.
         candidates = [
             ("  ", "  grad ", extra, len(name)),
-            ("  ", "  grad ", short_extra, len(name)),
+            ("  ", "  ", extra, len(name)),
             ("  ", "  ", short_extra, len(name)),
             ("  ", "  ", short_extra, 8),
             (" ", " ", short_extra, 8),

@@ -18,6 +18,7 @@ from mgtui import present
 
 ROW_WIDTH = 29  # mark, name, op, value, final: the panel's 30 columns less its scrollbar's one
 NAME_WIDTH = 12  # s1.L1.n3.out whole; longer names lose their middle
+OP_WIDTH = 4  # dropped when the list is narrower than a full row (a narrow terminal)
 
 
 class TopoList(ScrollView, can_focus=True):
@@ -107,8 +108,13 @@ class TopoList(ScrollView, can_focus=True):
         op = str(timeline.ops[node]) if timeline.ops[node] else ""
         final = present.BAD if cursor.flagged(node) else (present.FINAL if cursor.grad_is_final(node) else " ")
         value = present.number(cursor.value(node), 8)
-        name = present.shorten(timeline.name(node), NAME_WIDTH)
-        text = f"{mark}{name:<{NAME_WIDTH}} {op[:4]:<4} {value} {final}"
+        room = width - self.styles.scrollbar_size_vertical  # the rows end where the scrollbar starts
+        if room >= ROW_WIDTH:
+            name = present.shorten(timeline.name(node), NAME_WIDTH)
+            text = f"{mark}{name:<{NAME_WIDTH}} {op[:OP_WIDTH]:<{OP_WIDTH}} {value} {final}"
+        else:  # narrow: no op column, the name gets what is left
+            name_width = max(3, room - len(value) - 4)
+            text = f"{mark}{present.shorten(timeline.name(node), name_width):<{name_width}} {value} {final}"
         style = base
         if is_leaf:
             style += self.get_component_rich_style("topo-list--leaf", partial=True)
