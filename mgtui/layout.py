@@ -28,6 +28,7 @@ class TreeLayout:
         self.row_node = array("l", range(n))  # the node whose row shows this one: a folded chain's head, or itself
         self.chains: dict[int, list[int]] = {}  # head -> the chain's adds, first to last (the head)
         self._add_number: dict[int, int] = {}  # an add of a folded chain -> which add it is, from 1
+        self._terms: dict[int, tuple[int, ...]] = {}  # a folded chain's head -> its terms (made on first use)
         self._fold_sum_chains()
         self.home_parent = array("l", [-1]) * n  # -1: the output, drawn at the root
         self.home_edge = array("l", [-1]) * n  # which child slot of home_parent it is drawn in
@@ -81,11 +82,15 @@ class TreeLayout:
 
     def children(self, node: int) -> tuple[int, ...]:
         """What the row of `node` shows under it: its operands, or a folded chain's terms."""
+        terms = self._terms.get(node)
+        if terms is not None:
+            return terms
         chain = self.chains.get(node)
         if chain is None:
             return self.timeline.operands[node]
         operands = self.timeline.operands
-        return (*operands[chain[0]], *(operands[add][1] for add in chain[1:]))
+        terms = self._terms[node] = (*operands[chain[0]], *(operands[add][1] for add in chain[1:]))
+        return terms
 
     def child_slots(self, node: int) -> tuple[int, ...]:
         """The child slots of `node`'s row that the step of `node` reads or passes gradient to."""

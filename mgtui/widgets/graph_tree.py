@@ -73,7 +73,7 @@ class GraphTree(Tree[Row]):
         self.view_root = cursor.timeline.output_index
         self._occurrences: dict[int, list[TreeNode[Row]]] = defaultdict(list)
         self._auto_expanded: list[TreeNode[Row]] = []
-        self._current_row: int | None = None
+        self._marked: list[TreeNode[Row]] = []  # the rows marked ▶ and ◀ at the last repaint
         self._expected_cursor: TreeNode[Row] | None = None
         self._styles: dict[str, Style] = {}
         super().__init__("", data=Row(self.view_root), **kwargs)
@@ -196,11 +196,13 @@ class GraphTree(Tree[Row]):
         return tree_node
 
     def _fold_except(self, keep: list[TreeNode[Row]]) -> bool:
-        """Collapse what following expanded earlier, except the path just revealed."""
+        """Collapse what following expanded earlier, except the path just revealed and the rows
+        opened right under it: the steps around a node open its neighbours in turn, and keeping
+        them open spares the tree a relayout (and a repaint of the screen) on most steps."""
         keep_ids = {id(n) for n in keep}
         still_open, folded = [], False
         for tree_node in self._auto_expanded:
-            if id(tree_node) in keep_ids:
+            if id(tree_node) in keep_ids or (tree_node.parent is not None and id(tree_node.parent) in keep_ids):
                 still_open.append(tree_node)
             elif tree_node.is_expanded:
                 tree_node.collapse()
@@ -273,21 +275,28 @@ class GraphTree(Tree[Row]):
 
     def show_step(self, touched: set[int], full: bool = False) -> None:
         """Repaint after the cursor moved: the rows of `touched` nodes and the marked rows, or everything."""
-        step = self.cursor.last_step
-        current = self.layout_model.row_node[step.node] if step is not None else None
+        marked = self._marked_rows()
         if full:
             self.root.refresh()  # every row's cache key includes the root's, so all repaint
             self.refresh()
         else:
-            rows = {self.layout_model.row_node[node] for node in touched}
-            for node in rows | {self._current_row, current} - {None}:
-                for tree_node in self._occurrences.get(node, ()):
-                    if tree_node.line >= 0:
-                        tree_node.refresh()
-                    for child in tree_node.children:  # the ◀ edges of the step below it
-                        if child.line >= 0:
-                            child.refresh()
-        self._current_row = current
+            rows = [n for node in touched for n in self._occurrences.get(self.layout_model.row_node[node], ())]
+            for tree_node in dict.fromkeys([*rows, *marked, *self._marked]):
+                if tree_node.line >= 0:
+                    tree_node.refresh()
+        self._marked = marked
+
+    def _marked_rows(self) -> list[TreeNode[Row]]:
+        """The rows the last step marks (▶ and its ◀ edges), among those made so far."""
+        step = self.cursor.last_step
+        if step is None:
+            return []
+        layout = self.layout_model
+        rows = [n for n in self._occurrences.get(layout.row_node[step.node], ()) if not n.data.reference]
+        if step.phase != "seed":
+            slots = layout.child_slots(step.node)
+            rows += [row.children[j] for row in rows[:1] for j in slots if j < len(row.children)]
+        return rows
 
     def marks(self, tree_node: TreeNode[Row]) -> tuple[bool, bool]:
         """(is this the row of the step's node, is it an edge the step read or passed gradient along)."""
@@ -330,7 +339,9 @@ class GraphTree(Tree[Row]):
         return depth * self.guide_depth
 
     def get_label_width(self, node: TreeNode[Row]) -> int:
-        return self.render_label(node, Style(), Style()).cell_len
+        """Every row fits the panel (see `row_text`), so nothing needs to scroll sideways: the tree
+        asks this of every line whenever a step opens or folds a row, and gets it without a drawing."""
+        return 1
 
     def row_text(self, tree_node: TreeNode[Row], room: int = 10**6) -> Text:
         """The row of a node: marks, name, op, data, grad, final/bad marks, in at most `room` cells."""

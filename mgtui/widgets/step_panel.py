@@ -1,8 +1,8 @@
 """The step panel: the current step of the pass explained in numbers (the words are `mgtui.explain`'s).
 
-It is as tall as what it has to say (at least `MIN_LINES`, at most 60% of the screen), and changes
-its height only when a step needs a different number of lines than the one before: no relayout for
-the usual step, and never an equation cut off under the border.
+It grows to what the longest step so far had to say (at least `MIN_LINES`, at most 60% of the
+screen) and keeps that height until the terminal is resized: never an equation cut off under the
+border, and no relayout (a repaint of the whole screen) as steps of different lengths alternate.
 """
 
 from __future__ import annotations
@@ -42,12 +42,17 @@ class StepPanel(Static):
 
     def _fit(self) -> None:
         width = self.content_region.width
+        if width <= 0:
+            return
         console = self.app.console
-        needed = sum(len(line.wrap(console, width)) for line in self._lines) if width > 0 else len(self._lines)
+        needed = sum(len(line.wrap(console, width)) if line.cell_len > width else 1 for line in self._lines)
         height = max(MIN_LINES, needed) + self.styles.gutter.height
-        if height != self._height:
+        if height > self._height:
             self._height = height
             self.styles.height = height
 
-    def on_resize(self, _: Resize) -> None:
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != getattr(self, "_width", event.size.width):  # a new width: fit from scratch
+            self._height = 0
+        self._width = event.size.width
         self._fit()

@@ -7,6 +7,7 @@ ten nodes and a hundred thousand.
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -48,6 +49,7 @@ class TopoList(ScrollView, can_focus=True):
         self.cursor = cursor
         self.selected = 0  # the list's own row cursor, moved by arrow keys
         self._current = -1
+        self._styles_of: dict[str, Style] = {}
         self.virtual_size = Size(ROW_WIDTH, len(cursor.timeline.nodes))
 
     def show_step(self, touched: set[int], full: bool = False) -> None:
@@ -117,14 +119,25 @@ class TopoList(ScrollView, can_focus=True):
             text = f"{mark}{present.shorten(timeline.name(node), name_width):<{name_width}} {value} {final}"
         style = base
         if is_leaf:
-            style += self.get_component_rich_style("topo-list--leaf", partial=True)
+            style += self._style("leaf")
         if is_current:
-            style += self.get_component_rich_style("topo-list--current", partial=True)
+            style += self._style("current")
         if cursor.flagged(node):
-            style += self.get_component_rich_style("topo-list--bad", partial=True)
+            style += self._style("bad")
         if node == self.selected and self.has_focus:
-            style += self.get_component_rich_style("topo-list--selected", partial=True)
+            style += self._style("selected")
         return [Segment(text.ljust(width), style)]
+
+    def _style(self, name: str) -> Style:
+        """A component class's style, looked up once per theme (every row of every repaint asks)."""
+        style = self._styles_of.get(name)
+        if style is None:
+            style = self._styles_of[name] = self.get_component_rich_style(f"topo-list--{name}", partial=True)
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles_of.clear()
+        super().notify_style_update()
 
     def on_focus(self) -> None:
         self.refresh()
