@@ -16,7 +16,7 @@ from engine.stepping import Step, Timeline, format_number
 from mgtui import present
 from mgtui.layout import TreeLayout
 
-NUDGE_LEAVES_SHOWN = 6  # leaves listed by name before "and N more"
+NUDGE_LEAVES_SHOWN = 4  # leaves listed by name before "and N more"
 
 
 def start_lines(timeline: Timeline) -> list[Text]:
@@ -28,7 +28,9 @@ def start_lines(timeline: Timeline) -> list[Text]:
 
 
 def step_lines(timeline: Timeline, step: Step, layout: TreeLayout | None = None, at_end: bool = False) -> list[Text]:
-    """The heading (where, which node, what its op does), what disagrees, and one line per equation."""
+    """The heading (which node, what its op does), what disagrees, and one line per equation.
+
+    Where the step is in the pass is the caller's to say: the status bar says it above the panel."""
     lines = [heading(timeline, step, at_end)]
     term = layout.term(step.node) if layout is not None else None
     if term is not None:
@@ -42,12 +44,7 @@ def step_lines(timeline: Timeline, step: Step, layout: TreeLayout | None = None,
 
 def heading(timeline: Timeline, step: Step, at_end: bool = False) -> Text:
     op = timeline.ops[step.node]
-    text = Text.assemble(
-        (step_position(timeline, step.index), "bold"),
-        " · ",
-        (timeline.name(step.node), "bold"),
-        f" ({op})" if op else "",
-    )
+    text = Text.assemble((timeline.name(step.node), "bold"), f" ({op})" if op else "")
     if step.summary:
         text.append(f": {step.summary}", style="dim")
     if at_end:
@@ -56,7 +53,7 @@ def heading(timeline: Timeline, step: Step, at_end: bool = False) -> Text:
 
 
 def step_position(timeline: Timeline, index: int) -> str:
-    """``forward 2/3``, ``seed``, ``backward 7/12``: which step of its phase `index` is."""
+    """``forward 2/3``, ``seed``, ``backward 7/12``: which step of its phase `index` is (for a trace)."""
     computed = len(timeline.computed)
     if index < timeline.seed_step:
         return f"forward {index + 1}/{computed}"

@@ -20,7 +20,7 @@ from engine.recording import KINDS
 from engine.stepping import Cursor, Timeline
 from engine.train import EpochRecord, Trainer, TrainingDiverged
 from mgtui import present
-from mgtui.explain import start_lines, step_lines
+from mgtui.explain import start_lines, step_lines, step_position
 from mgtui.layout import TreeLayout
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
 from mgtui.scenario import describe_exception
@@ -131,7 +131,8 @@ def print_trace(cursor: Cursor, title: str, console: Console) -> None:
     for index in range(cursor.position):
         console.print()
         lines = step_lines(timeline, timeline.step(index), layout, at_end=index + 1 == len(timeline))
-        console.print(Text(f"step {index + 1}/{len(timeline)} · ") + lines[0], soft_wrap=True)
+        where = f"step {index + 1}/{len(timeline)} · {step_position(timeline, index)} · "
+        console.print(Text(where, style="bold") + lines[0], soft_wrap=True)
         for line in lines[1:]:
             console.print(line, soft_wrap=True)
 

@@ -274,7 +274,7 @@ async def test_the_nudge_takes_L_from_minus_8_to_the_lecture_s_number_and_z_undo
         assert "L  *  -8.0000  grad 1.0000 ✓" in tree_row(app, "L")
         assert cursor(app).value(node_named(app, "L")) == -8.0
         assert list(timeline.values) == recorded and [node.data for node in timeline.nodes] == data
-        assert "backward 3/3 · e (*)" in panel_text(app)
+        assert "e (*): each operand gets the other one's value" in panel_text(app)
 
 
 async def test_a_nudge_of_the_selected_leaf_shows_its_own_effect_and_h_can_change():

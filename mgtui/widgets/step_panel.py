@@ -1,8 +1,9 @@
 """The step panel: the current step of the pass explained in numbers (the words are `mgtui.explain`'s).
 
-It grows to what the longest step so far had to say (at least `MIN_LINES`, at most 60% of the
-screen) and keeps that height until the terminal is resized: never an equation cut off under the
-border, and no relayout (a repaint of the whole screen) as steps of different lengths alternate.
+It grows to what the longest step of this phase so far had to say (at least `MIN_LINES`, at most
+half the screen, then it scrolls) and keeps that height until the phase changes or the terminal
+is resized: no equation cut off under the border, and no relayout (a repaint of the whole screen)
+as steps of different lengths alternate.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class StepPanel(Static):
         super().__init__(**kwargs)
         self._lines: list[Text] = []
         self._height = 0
+        self._phase = ""
 
     def show(self, cursor: Cursor, layout: TreeLayout | None = None, nudge: Nudge | None = None) -> None:
         timeline, step = cursor.timeline, cursor.last_step
@@ -36,6 +38,9 @@ class StepPanel(Static):
             lines = start_lines(timeline)
         else:
             lines = step_lines(timeline, step, layout, at_end=cursor.at_end)
+        phase = "nudge" if nudge is not None else (step.phase if step is not None else "start")
+        if phase != self._phase:  # forward steps say less than backward ones: fit the new phase afresh
+            self._phase, self._height = phase, 0
         self._lines = lines
         self._fit()
         self.update(Group(*lines), layout=False)
