@@ -337,3 +337,23 @@ async def test_at_80x24_deep_rows_of_moons_keep_their_grad_column():
         for row in rows:  # data and grad, then ✓ / ⚠ / an open-deeper arrow, then the border
             number = r"(-?\d\.\d+(e[-+]\d+)?|·)"
             assert re.search(rf"{number} {{1,2}}(grad )?{number}( ✓)?( ⚠)?( +⤵)?( +term \d+/\d+)?\s*.?│$", row), row
+
+
+# --- pictures -------------------------------------------------------------------------------------
+
+
+def test_snapshot_the_lecture_s_nudge(snap_compare):
+    async def nudge(pilot) -> None:
+        await pilot.press("e", "h")
+        await settle(pilot)  # the forward pass again runs in a worker
+
+    assert snap_compare(app_for("expression"), terminal_size=SIZE, run_before=nudge)
+
+
+def test_snapshot_a_backward_step_at_60x20(snap_compare):
+    assert snap_compare(app_for("neuron"), press=["right_square_bracket", "n", "n", "n"], terminal_size=(60, 20))
+
+
+def test_snapshot_a_folded_sum_s_step_in_the_tiny_mlp(snap_compare):
+    # the loss Σ's last add (sq_err3 joins the sum): the Σ row marked, the term it adds marked ◀
+    assert snap_compare(app_for("tiny_mlp"), press=["right_square_bracket", "n", "n"], terminal_size=SIZE)

@@ -185,7 +185,7 @@ class GraphTree(Tree[Row]):
                 self._auto_expanded.append(tree_node)
                 reshaped = True
             slots = layout.child_slots(step_node)
-            edge = tree_node.children[slots[-1]] if slots else None
+            edge = tree_node.children[slots[0]] if slots else None  # the first: right under the row, or a sum's term
         if self.fold_while_following:
             reshaped = self._fold_except(on_path) or reshaped
         if reshaped:  # line numbers are stale until the tree rebuilds them on refresh
