@@ -387,8 +387,8 @@ class GraphTree(Tree[Row]):
             (" ", " ", short_extra, 8),
             (" ", " ", "", 3),
         ]
-        for gap, grad_word, extra, shortest in candidates:
-            used = fixed + (len(gap) + len(op) if op else 0) + len(gap) + len(grad_word) + len(extra)
+        for gap, grad_word, hint, shortest in candidates:
+            used = fixed + (len(gap) + len(op) if op else 0) + len(gap) + len(grad_word) + len(hint)
             if used + min(len(name), shortest) <= room:
                 break
         name = present.shorten(name, max(3, room - used))
@@ -408,8 +408,8 @@ class GraphTree(Tree[Row]):
             text.append(f" {present.FINAL}", self._style("final"))
         if present.BAD in marks:
             text.append(f" {present.BAD}", self._style("bad"))
-        if extra:
-            text.append(extra, self._style("reference"))
+        if hint:
+            text.append(hint, self._style("reference"))
         return text
 
     def selected_node(self) -> int | None:
