@@ -7,7 +7,7 @@ instead of on every step downstream of it. The kinds of bug, in a learner's word
 
 - ``overwrote``: ``=`` where ``+=`` belongs ("a.grad was 1.0 and should have become 2.0; your
   _backward set it to 1.0");
-- ``local``: a wrong local derivative ("expected n.grad += (1 − tanh²(n)) · o.grad = 0.5 · 1.0 = 0.5,
+- ``local``: a wrong local derivative ("expected n.grad += (1 − o²) · o.grad = 0.5 · 1.0 = 0.5,
   yours added 0.292893");
 - ``no_flow``: no gradient reached an operand (a ``_backward`` never assigned to ``out._backward``);
 - ``stray``: a grad changed on a node that is not one of the step's operands;
@@ -23,7 +23,7 @@ import math
 
 from engine.observe import GradWrites, short_path
 from engine.ops import Op
-from engine.recording import Finding, Recording, chain_rule_text, format_number, node_name, symbol
+from engine.recording import Finding, Recording, chain_rule_text, format_number
 
 
 def close(got: float, expected: float) -> bool:
@@ -237,15 +237,15 @@ class _Judge:
     # --- words ----------------------------------------------------------------------------------
 
     def name(self, node: int) -> str:
-        return node_name(self.r.labels, node)
+        return self.r.names[node]
 
     def _formula(self, node: int) -> str:
-        names = [symbol(self.r.labels, o) for o in self.r.operands[node]]
+        names = [self.r.names.symbol(o) for o in self.r.operands[node]]
         return self.r.ops[node].formula.format(*names)
 
     def _equation(self, node: int, j: int, local: float, upstream: float) -> str:
         r = self.r
-        return chain_rule_text(r.labels, node, r.operands[node], r.ops[node], j, local, upstream)
+        return chain_rule_text(r.names, node, r.operands[node], r.ops[node], j, local, upstream)
 
     def _found(
         self,

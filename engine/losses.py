@@ -38,9 +38,10 @@ def mse(
 
 def hinge(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None, alpha: float = 1e-4) -> Value:
     """micrograd's demo loss: mean max-margin ``relu(1 - y·score)`` plus L2 ``alpha · Σ p²``."""
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
-    for i, margin in enumerate(losses):
-        margin.label = f"margin{i}"
+    losses = []
+    for i, (yi, scorei) in enumerate(zip(targets, scores)):
+        signed = _named(-yi * scorei, f"-y·score{i}")
+        losses.append(_named(_named(1 + signed, f"1-y·score{i}").relu(), f"margin{i}"))
     margins = labelled_sum(losses, 0, _counted("margin_sum", len(losses)))
     data_loss = _named(margins * (1.0 / len(losses)), "data_loss")
     if model is None:

@@ -12,6 +12,7 @@ import math
 import sys
 from collections.abc import Sequence
 
+from mgtui import __version__
 from mgtui.scenario import Scenario, ScenarioError, bundled_paths, load, resolve
 
 EXIT_BAD_INPUT = 2
@@ -25,11 +26,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="Without a scenario, mgtui opens a picker of the bundled ones. Keys: press ? in the app.",
     )
     parser.add_argument("scenario", nargs="?", help="a scenario file, or the name of a bundled one (see --list)")
+    parser.add_argument("--version", action="version", version=f"mgtui {__version__}")
     parser.add_argument("--list", action="store_true", help="list the bundled scenarios and exit")
     parser.add_argument(
         "--print", action="store_true", dest="print_only", help="print instead of opening the app, then exit"
     )
     parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="with --print: every step's explanation in order (up to --steps K), as plain text for a handout",
+    )
     parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
     parser.add_argument("--paused", action="store_true", help="open the training view paused (space starts it)")
     parser.add_argument(
@@ -73,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.list:
             return list_bundled()
+        if args.trace and not args.print_only:
+            raise ScenarioError("--trace goes with --print: mgtui NAME --print --trace")
         if args.scenario is None:
             if args.print_only or args.train or args.check or args.steps is not None:
                 raise ScenarioError("no scenario given: name a file or a bundled scenario (see mgtui --list)")
@@ -106,11 +115,16 @@ def list_bundled() -> int:
 def print_headless(scenario: Scenario, args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from mgtui.headless import print_graph, print_picture, print_training
+    from mgtui.headless import print_graph, print_picture, print_trace, print_training
     from mgtui.session import Session
 
     session = Session.open(scenario, need_training=args.train, position=args.steps)
     console = Console(highlight=False)
+    if args.trace:
+        if args.train or args.picture:
+            raise ScenarioError("--trace prints the steps of the graph's pass: it takes no --train or --picture")
+        print_trace(session.cursor(args.steps), scenario.title, console)
+        return 0
     if args.train:
         if args.steps is not None:
             raise ScenarioError("--steps applies to the graph, not to --train")

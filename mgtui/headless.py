@@ -1,9 +1,10 @@
 """Headless modes for handouts, scripts and terminals without a full screen.
 
-``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K, and
-with ``--picture`` as the lecture draws it; ``mgtui SCENARIO --train --print`` prints one line
-per epoch; ``mgtui SCENARIO --check`` prints the verdict on every step of the pass and on its
-final grads. Rich styles the output on a terminal and writes plain text when stdout is a pipe or a file.
+``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K, with
+``--picture`` as the lecture draws it, with ``--trace`` every step up to K explained;
+``mgtui SCENARIO --train --print`` prints one line per epoch; ``mgtui SCENARIO --check`` prints the
+verdict on every step of the pass and on its final grads. Rich styles the output on a terminal and
+writes plain text when stdout is a pipe or a file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from engine.recording import KINDS
 from engine.stepping import Cursor, Timeline
 from engine.train import EpochRecord, Trainer, Training, TrainingDiverged
 from mgtui import present
+from mgtui.explain import start_lines, step_lines, step_position
 from mgtui.layout import TreeLayout
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
 from mgtui.scenario import describe_exception
@@ -28,18 +30,20 @@ ACCUMULATING = "zero_grad=False: grads add up across epochs (the lecture's forgo
 
 
 def tree_lines(cursor: Cursor) -> Iterator[Text]:
-    """The graph as a tree, one line per node use, at the cursor's position."""
+    """The graph as a tree, one line per node use, at the cursor's position (long sums as one row, Σ)."""
     timeline = cursor.timeline
     layout = TreeLayout(timeline)
     last = cursor.last_step
+    current = layout.row_node[last.node] if last else None
     # node, depth, drawn as a reference?, this line's guides, the guides under it
     stack: list[tuple[int, int, bool, str, str]] = [(timeline.output_index, 0, False, "", "")]
     while stack:
         node, depth, reference, prefix, indent = stack.pop()
-        yield Text(prefix) + node_text(cursor, node, reference, last.node if last else None)
+        folded = node in layout.chains
+        yield Text(prefix) + node_text(cursor, node, reference, current, folded)
         if reference:
             continue
-        operands = timeline.operands[node]
+        operands = layout.children(node)
         for j in reversed(range(len(operands))):
             is_last = j == len(operands) - 1
             if depth + 1 >= MAX_INDENT:
@@ -50,7 +54,7 @@ def tree_lines(cursor: Cursor) -> Iterator[Text]:
             stack.append((operands[j], depth + 1, not layout.is_home(node, j), child_prefix, child_indent))
 
 
-def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -> Text:
+def node_text(cursor: Cursor, node: int, reference: bool, current: int | None, folded: bool = False) -> Text:
     timeline = cursor.timeline
     value, grad = cursor.value(node), cursor.grad(node)
     text = Text()
@@ -58,7 +62,7 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -
         text.append(f"{present.REFERENCE} {timeline.name(node)} (shared: drawn in full above)", style="dim")
         return text
     text.append(timeline.name(node), style="bold")
-    op = timeline.ops[node]
+    op = "Σ" if folded else timeline.ops[node]
     if op:
         text.append(f"  {op}", style="cyan")
     text.append(f"  data {present.number(value).strip()}")
@@ -116,6 +120,22 @@ def print_picture(cursor: Cursor, title: str, console: Console) -> None:
     print_heading(cursor, title, console, legend)
     for line in plain_lines(drawing, cursor):
         console.print(Text(line), soft_wrap=True)
+
+
+def print_trace(cursor: Cursor, title: str, console: Console) -> None:
+    """``--print --trace``: every step up to the cursor's position, explained as the step panel does,
+    one step after another; an equation is one line however long (for a handout, or a diff)."""
+    timeline = cursor.timeline
+    layout = TreeLayout(timeline)
+    console.print(Text(title, style="bold"), soft_wrap=True)
+    console.print(start_lines(timeline)[0], soft_wrap=True)
+    for index in range(cursor.position):
+        console.print()
+        lines = step_lines(timeline, timeline.step(index), layout, at_end=index + 1 == len(timeline))
+        where = f"step {index + 1}/{len(timeline)} · {step_position(timeline, index)} · "
+        console.print(Text(where, style="bold") + lines[0], soft_wrap=True)
+        for line in lines[1:]:
+            console.print(line, soft_wrap=True)
 
 
 def epoch_line(record: EpochRecord, training: Training, epochs: int | None = None) -> str:

@@ -218,7 +218,7 @@ async def test_l2_strength_is_shown_and_set_between_epochs(write_scenario):
 
 async def test_l2_keys_are_greyed_for_a_loss_without_an_l2_term():
     app = training_app("tiny_mlp")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 50)) as pilot:  # tall enough for the whole help list
         assert "L2" not in screen_text(app)
         await pilot.press("question_mark")
         assert "with an L2 term) (not available here)" in screen_text(app)
