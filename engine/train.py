@@ -76,6 +76,9 @@ class Trainer:
         self.tape_note = ""  # why epochs rebuild the graph although a tape was asked for
         self._tape_tried = tape == "off" or self.own_values  # a learner's model runs their own backward()
         self.validation = ValidationTape(tape) if training.validation is not None else None
+        # Since the last restart: (first epoch, lr scale, L2 strength) each time they changed. With
+        # the scenario, it fixes every number of the run: another trainer can `follow` it bit for bit.
+        self.settings: list[tuple[int, float, float | None]] = []
 
     # --- where the run is ----------------------------------------------------------------------
 
@@ -165,6 +168,8 @@ class Trainer:
         if self.epoch >= self.epochs_planned:
             raise RuntimeError(f"training is over: all {self.epochs_planned} epochs have run")
         self._take_l2_request()
+        if not self.settings or self.settings[-1][1:] != (self.rate_scale, self.l2):
+            self.settings.append((self.epoch + 1, self.rate_scale, self.l2))
         training, model = self.training, self.training.model
         learning_rate = self.scheduled_rate(self.epoch) * self.rate_scale
         weights = [p.data for p in self.parameters]
@@ -280,10 +285,31 @@ class Trainer:
         self.diverged = None
         self._epochs_run = 0
         self.epochs_planned = self.training.epochs
+        self.settings = []
         if not keep_settings:
             self.rate_scale = 1.0
             if self.l2 is not None:
                 self._l2_wanted = self.training.l2_strength
+
+    def follow(self, epoch: int, settings: Sequence[tuple[int, float, float | None]]) -> None:
+        """Bring this run to `epoch` epochs of another run of the same scenario that used these
+        `settings`, so its numbers are that run's, bit for bit: carry on where the two agree so
+        far, else start over. Stops early where that run would have (a loss that diverged)."""
+        settings = [tuple(entry) for entry in settings]
+        ran_alike = self.settings == [entry for entry in settings if entry[0] <= self.epoch]
+        if self.epoch > epoch or not ran_alike:
+            self.restart()
+        while self.epoch < epoch and self.diverged is None:
+            _, scale, l2 = next(entry for entry in reversed(settings) if entry[0] <= self.epoch + 1)
+            self.rate_scale = scale
+            if l2 is not None and self.l2 is not None:
+                self.request_l2(l2)
+            if self.epoch >= self.epochs_planned:
+                self.extend(epoch - self.epoch)
+            try:
+                self.step()
+            except TrainingDiverged:
+                return
 
     # --- graphs and predictions at an epoch's weights ------------------------------------------------
 

@@ -12,6 +12,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from mgtui.classroom import Publisher
+from mgtui.follow import KEEPS_FOLLOWING, Following, Sharing
 from mgtui.scenario import ScenarioError, load
 from mgtui.screens.graph import GraphScreen
 from mgtui.session import Session
@@ -25,6 +27,13 @@ class MgtuiApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
+        Binding(
+            "f",
+            "follow_teacher",
+            "Follow",
+            id="app.follow",
+            tooltip="Go back to where the teacher is, and follow them again (--follow)",
+        ),
     ]
 
     def __init__(
@@ -35,8 +44,12 @@ class MgtuiApp(App[int]):
         watch: bool = False,
         start_in_picture: bool = False,
         pace: float | None = None,
+        share: Publisher | None = None,
+        following: Following | None = None,
     ) -> None:
         self.session = session
+        self.sharing = Sharing(self, share) if share is not None else None  # a teacher's: published
+        self.following = following  # a student's: the teacher's app, followed
         self.pace = pace  # the training view's epochs per second (None: its own default)
         self.start_in_training = start_in_training
         self.start_in_picture = start_in_picture
@@ -57,6 +70,10 @@ class MgtuiApp(App[int]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._freeze_long_lived_objects)
+        if self.sharing is not None:
+            self.sharing.start()
+        if self.following is not None:
+            self.following.start(self)
         if self.session is None:
             from mgtui.screens.picker import PickerScreen
 
@@ -89,6 +106,10 @@ class MgtuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self._stop_watching.set()
+        if self.sharing is not None:
+            self.sharing.close()
+        if self.following is not None:
+            self.following.close()
         gc.unfreeze()  # frozen objects are collectable again once the app is gone (tests run many apps)
 
     # --- reload on save --------------------------------------------------------------------------
@@ -116,7 +137,7 @@ class MgtuiApp(App[int]):
         for a broken save, its error, with the last good graph kept on screen."""
         if isinstance(reloaded, ScenarioError):
             self.reload_error = f"{reloaded} (showing the last version that loaded)"
-            self._refresh_status()
+            self.refresh_status()
             return
         self.reload_error = ""
         old, graph = self.session, self.graph_view
@@ -134,7 +155,7 @@ class MgtuiApp(App[int]):
         else:
             self._replace_mode("graph", self._modes_for(reloaded)["graph"])
         self._reload_training_view(reloaded, note)
-        self._refresh_status()
+        self.refresh_status()
         self.call_after_refresh(self._collect_the_old_graph)
 
     def _reload_training_view(self, session: Session, note: str) -> None:
@@ -164,7 +185,35 @@ class MgtuiApp(App[int]):
         gc.collect()
         gc.freeze()
 
-    def _refresh_status(self) -> None:
+    # --- follow mode -----------------------------------------------------------------------------
+
+    @property
+    def modes_available(self) -> set[str]:
+        return set(self._modes)
+
+    def classroom_status(self) -> str:
+        """The status line's word on sharing or following (empty otherwise)."""
+        link = self.sharing or self.following
+        return link.status() if link is not None else ""
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """A student's own key (moving, stepping, opening) leaves the teacher's side until `f`."""
+        if self.following is not None and self.following.following:
+            name = action if isinstance(action, str) else action[1]
+            if name.split("(", 1)[0].rsplit(".", 1)[-1] not in KEEPS_FOLLOWING:
+                self.following.detach()
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "follow_teacher":
+            return self.following is not None
+        return True
+
+    def action_follow_teacher(self) -> None:
+        if self.following is not None:
+            self.following.rejoin()
+
+    def refresh_status(self) -> None:
         refresh = getattr(self.screen, "refresh_status", None)
         if refresh is not None:
             refresh()

@@ -30,6 +30,7 @@ import os
 import selectors
 import socket
 import stat
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ STATE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "epoch": int,  # training: epochs run
     "training": dict,  # training: what a follower needs to reach the same numbers (see the app)
     "note": str,
+    "nudge": (dict, type(None)),  # the graph view's nudge: its h and which leaves (None: all)
 }
 
 
@@ -105,6 +107,12 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def fingerprint(numbers: list[float]) -> str:
+    """Who starts from these weights: a short hash of their exact bits (a scenario that draws
+    random numbers without a seed starts elsewhere on every run, and cannot be followed bit for bit)."""
+    return hashlib.sha256(struct.pack(f"<{len(numbers)}d", *numbers)).hexdigest()[:16]
+
+
 class Lines:
     """Splits a byte stream into lines, dropping any line over `MAX_LINE` (and its remainder)."""
 
@@ -148,7 +156,6 @@ class Publisher:
 
     path: Path
     scenario: Path
-    on_followers: Callable[[int], None] | None = None  # called (from the thread) when the count changes
     patience: float = PATIENCE
     _students: dict[int, _Student] = field(default_factory=dict, init=False)
     _latest: bytes = field(default=b"", init=False)
@@ -239,9 +246,7 @@ class Publisher:
             with self._lock:
                 student.latest = self._latest
                 self._students[sock.fileno()] = student
-                count = len(self._students)
             selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, sock.fileno())
-            self._followers_changed(count)
 
     def _hand_out_latest(self, selector: selectors.BaseSelector) -> None:
         with self._lock:
@@ -294,14 +299,8 @@ class Publisher:
             selector.unregister(student.sock)
         with self._lock:
             self._students.pop(student.sock.fileno(), None)
-            count = len(self._students)
         with contextlib.suppress(OSError):
             student.sock.close()
-        self._followers_changed(count)
-
-    def _followers_changed(self, count: int) -> None:
-        if self.on_followers is not None:
-            self.on_followers(count)
 
 
 def _claim(path: Path) -> None:

@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mgtui import __version__
 from mgtui.scenario import Scenario, ScenarioError, bundled_paths, load, resolve
@@ -44,6 +45,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=_pace,
         metavar="N|max",
         help="epochs per second in the training view, or max (default: a short run takes a few seconds)",
+    )
+    parser.add_argument(
+        "--share",
+        metavar="SOCKET",
+        type=Path,
+        help="teach: publish what this mgtui shows on a Unix socket that students follow (see README)",
+    )
+    parser.add_argument(
+        "--follow",
+        metavar="SOCKET",
+        type=Path,
+        help="follow the teacher sharing at SOCKET: their scenario, view and step, on your own terminal",
     )
     parser.add_argument(
         "--no-watch",
@@ -82,7 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_bundled()
         if args.trace and not args.print_only:
             raise ScenarioError("--trace goes with --print: mgtui NAME --print --trace")
+        if args.follow is not None:
+            return follow(args)
         if args.scenario is None:
+            if args.share is not None:
+                raise ScenarioError("--share needs a scenario: mgtui NAME --share SOCKET")
             if args.print_only or args.train or args.check or args.steps is not None:
                 raise ScenarioError("no scenario given: name a file or a bundled scenario (see mgtui --list)")
             return run_app(None, args)
@@ -152,14 +169,58 @@ def run_app(scenario: Scenario | None, args: argparse.Namespace) -> int:
     session = Session.open(scenario, need_training=args.train, position=args.steps) if scenario else None
     from mgtui.app import MgtuiApp
 
+    share = _publisher(args.share, scenario) if args.share is not None and scenario is not None else None
     app = MgtuiApp(
         session,
         start_in_training=args.train,
         autostart_training=not args.paused,
-        watch=not args.no_watch,
+        watch=not args.no_watch and share is None,  # a class follows one version of the file
         start_in_picture=args.picture,
         pace=args.pace,
+        share=share,
     )
+    app.run()
+    return app.return_code or 0
+
+
+def _publisher(socket: Path, scenario: Scenario):
+    from mgtui.classroom import Publisher
+
+    publisher = Publisher(socket, scenario.path)
+    try:
+        publisher.start()
+    except OSError as error:
+        raise ScenarioError(f"{socket}: cannot share there: {error.strerror or error}") from None
+    return publisher
+
+
+def follow(args: argparse.Namespace) -> int:
+    """``--follow SOCKET``: wait for the teacher, check our copy of their scenario, follow them."""
+    from mgtui.app import MgtuiApp
+    from mgtui.classroom import file_sha256, wait_for_hello
+    from mgtui.follow import Following
+    from mgtui.session import Session
+
+    if args.scenario is not None or args.share is not None or args.print_only or args.check or args.train:
+        raise ScenarioError("--follow SOCKET takes no scenario and no other mode: the teacher's scenario is used")
+    socket = args.follow
+
+    def waiting() -> None:
+        print(f"mgtui: waiting for the teacher at {socket} (ctrl+c stops)", file=sys.stderr, flush=True)
+
+    hello = wait_for_hello(socket, waiting=waiting)
+    path = Path(hello["scenario"])
+    try:
+        ours = file_sha256(path)
+    except OSError as error:
+        raise ScenarioError(f"{path}: the teacher's scenario cannot be read here: {error.strerror or error}") from None
+    if ours != hello["sha256"]:
+        raise ScenarioError(
+            f"{path}: your copy differs from the teacher's (SHA-256 {ours[:12]}… here, {hello['sha256'][:12]}… "
+            "there): ask the teacher which file to use"
+        )
+    session = Session.open(load(path))
+    app = MgtuiApp(session, autostart_training=False, following=Following(socket, ours))
     app.run()
     return app.return_code or 0
 

@@ -155,6 +155,16 @@ class TrainingRun:
             return False
         return True
 
+    def follow(self, epoch: int, settings: list[tuple[int, float, float | None]]) -> None:
+        """Bring the trainer to another run's epoch, bit for bit (a student following a teacher)."""
+        with self.stepping:
+            try:
+                self.trainer.follow(epoch, settings)
+            except Exception as error:  # the scenario's code failing on the way, as it would in a run
+                self.failure = describe_exception(error, self.source, f"at epoch {self.trainer.epoch + 1}")
+                return
+            self.look_ahead()
+
     def restart(self, keep_settings: bool) -> None:
         """The trainer back to its initial weights (see `Trainer.restart`), the failure forgotten."""
         with self.stepping:

@@ -257,7 +257,8 @@ async def test_help_lists_every_binding():
         bindings = [b for part in GraphScreen.__mro__ for b in part.__dict__.get("BINDINGS", [])]
         assert {"step.play", "node.find", "nudge.all", "tree.output"} <= {b.id for b in bindings}
         for binding in [*bindings, *MgtuiApp.BINDINGS]:
-            if binding.action not in ("training", "pause"):  # no training here; Pause shows while playing
+            # no training here; Pause shows while playing; following a teacher needs --follow
+            if binding.action not in ("training", "pause", "follow_teacher"):
                 assert (binding.tooltip or binding.description) in text, binding.description
         await pilot.press("escape")
         assert isinstance(app.screen, GraphScreen)

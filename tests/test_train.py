@@ -389,3 +389,40 @@ def test_custom_loss_and_a_loss_that_is_not_a_value():
     trainer = Trainer(Training(MLP(3, [1], seed=0), LECTURE_XS, LECTURE_YS, loss=lambda s, t, m: 1.0))
     with pytest.raises(TypeError, match="must return a Value"):
         trainer.step()
+
+
+# --- following another run (the classroom's students) ---------------------------------------------------
+
+
+def test_a_run_follows_another_bit_for_bit_whatever_its_teacher_did():
+    teacher, student = Trainer(lecture_training(epochs=20)), Trainer(lecture_training(epochs=20))
+    for _ in range(3):
+        teacher.step()
+    teacher.rate_scale = 2.0
+    for _ in range(4):
+        teacher.step()
+    student.follow(teacher.epoch, teacher.settings)
+    assert [p.data for p in student.parameters] == [p.data for p in teacher.parameters]
+    teacher.restart(keep_settings=True)  # lr ×2 kept from the first epoch on
+    for _ in range(5):
+        teacher.step()
+    student.follow(teacher.epoch, teacher.settings)  # its 7 epochs at ×1 then ×2 are not these: over
+    assert student.epoch == 5 and student.settings == teacher.settings == [(1, 2.0, None)]
+    assert [p.data for p in student.parameters] == [p.data for p in teacher.parameters]
+    teacher.rate_scale = 0.5
+    teacher.step()
+    teacher.step()
+    student.follow(teacher.epoch, teacher.settings)  # carries on: the first 5 epochs agree
+    assert [p.data for p in student.parameters] == [p.data for p in teacher.parameters]
+    assert student.history[-1].loss == teacher.history[-1].loss
+
+
+def test_following_past_the_planned_epochs_continues_the_run():
+    teacher, student = Trainer(lecture_training(epochs=3)), Trainer(lecture_training(epochs=3))
+    while not teacher.finished:
+        teacher.step()
+    teacher.extend(2)
+    teacher.step()
+    teacher.step()
+    student.follow(teacher.epoch, teacher.settings)
+    assert student.epoch == 5 and [p.data for p in student.parameters] == [p.data for p in teacher.parameters]

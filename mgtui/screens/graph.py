@@ -22,6 +22,7 @@ from engine.stepping import Cursor, Timeline
 from mgtui import present
 from mgtui.picture_draw import PICTURE_LIMIT
 from mgtui.screens import forget_removed_widgets
+from mgtui.screens.graph_follow import Followed
 from mgtui.screens.graph_inspect import Inspection
 from mgtui.screens.graph_nudge import Nudging
 from mgtui.screens.graph_play import Autoplay
@@ -34,7 +35,7 @@ from mgtui.widgets.step_panel import StepPanel
 from mgtui.widgets.topo_list import TopoList
 
 
-class GraphScreen(Nudging, Inspection, Autoplay):
+class GraphScreen(Nudging, Inspection, Autoplay, Followed):
     """The graph as a tree and its topological order, or (v) as the lecture's picture; the step explained."""
 
     BINDINGS = [
@@ -102,8 +103,10 @@ class GraphScreen(Nudging, Inspection, Autoplay):
         opened_from_training: bool = False,
         fresh_output: Callable[[], object] | None = None,
         start_in_picture: bool = False,
+        source: str | None = None,
     ) -> None:
         super().__init__()
+        self.source = source  # an epoch's loss graph opened from training ("sample 3@7"), else None
         self.start_in_picture = start_in_picture
         self.cursor = Cursor(timeline)
         self.fresh_output = fresh_output  # the graph built again, for the check of its own backward()
@@ -257,6 +260,13 @@ class GraphScreen(Nudging, Inspection, Autoplay):
         self.cursor.previous_phase()
 
     def action_follow(self) -> None:
+        following = getattr(self.app, "following", None)
+        if following is not None:  # a student: f goes back to where the teacher is
+            following.rejoin()
+            return
+        self.follow_steps()
+
+    def follow_steps(self) -> None:
         self.follow = True
         self._show(full=False)
 

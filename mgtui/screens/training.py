@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.table import Table
@@ -28,6 +29,7 @@ from engine.train import Snapshot, Trainer
 from mgtui.scenario import describe_exception
 from mgtui.screens import forget_removed_widgets
 from mgtui.screens import training_panels as panels
+from mgtui.screens.training_follow import TrainingFollowed
 from mgtui.screens.training_keys import TRAINING_BINDINGS, TrainingActions
 from mgtui.training_run import TrainingRun, pace_text
 from mgtui.widgets.boundary import BoundaryMap, BoundaryPicture, picture_of
@@ -46,7 +48,7 @@ TICK_WITH_MAP = 0.25
 FULL_SPEED_REPAINT = 1.0
 
 
-class TrainingScreen(TrainingActions, Screen):
+class TrainingScreen(TrainingActions, TrainingFollowed, Screen):
     BINDINGS = TRAINING_BINDINGS
 
     running: reactive[bool] = reactive(False, init=False, repaint=False)  # epochs wanted, at the pace
@@ -77,6 +79,7 @@ class TrainingScreen(TrainingActions, Screen):
         self._pace_chosen = pace is not None
         self._wired = False  # the panels are found (painting before that has nothing to paint on)
         self.two_d = all(len(x) == 2 for x in trainer.training.inputs)
+        self._when_graph_open: Callable[[Screen], None] | None = None  # follow mode: the epoch graph it asked for
 
     @property
     def trainer(self) -> Trainer:
@@ -248,13 +251,18 @@ class TrainingScreen(TrainingActions, Screen):
                 return
         which = "batch" if sample is None else f"sample {sample}"
         when = "the initial weights" if latest is None else f"epoch {latest.record.epoch}, before its update"
-        self._from_thread(self._push_graph, timeline, f"loss ({which}) at {when} · {self.scenario_title}")
+        source = f"{which}@{0 if latest is None else latest.record.epoch}"
+        self._from_thread(self._push_graph, timeline, f"loss ({which}) at {when} · {self.scenario_title}", source)
 
-    def _push_graph(self, timeline: Timeline, title: str) -> None:
+    def _push_graph(self, timeline: Timeline, title: str, source: str) -> None:
         from mgtui.screens.graph import GraphScreen
 
         self._say("")
-        self.app.push_screen(GraphScreen(timeline, title, opened_from_training=True))
+        screen = GraphScreen(timeline, title, opened_from_training=True, source=source)
+        self.app.push_screen(screen)
+        when_open, self._when_graph_open = self._when_graph_open, None
+        if when_open is not None:
+            screen.call_after_refresh(when_open, screen)
 
     # --- what is on screen ---------------------------------------------------------------------------------
 
