@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 from engine.ops import LEAF, Op, op_named, unknown_op
+from engine.text import label_text
 
 VALUE_ATTRIBUTES = ("data", "grad", "_prev", "_op", "_backward")
 
@@ -53,18 +54,22 @@ class GraphShape:
 
 
 def describe(node: object) -> str:
-    """A node as an error message names it: its label, else its op and data."""
+    """A node as an error message names it: its label, else its op and data (printable either way)."""
     label = _label(node)
     if label:
         return label
-    op = getattr(node, "_op", "")
+    op = label_text(getattr(node, "_op", ""))
     data = getattr(node, "data", "?")
-    return f"{type(node).__name__}(data={data!r}{f', op={op!r}' if op else ''})"
+    shown = label_text(repr(data) if isinstance(data, Real) else data)
+    return f"{type(node).__name__}(data={shown}{f', op={op!r}' if op else ''})"
 
 
 def _label(node: object) -> str:
-    label = getattr(node, "label", "")
-    return label if isinstance(label, str) else str(label)
+    try:
+        label = getattr(node, "label", "")
+    except Exception:  # a property of the learner's that raises: the node is unlabelled
+        return ""
+    return label_text(label)
 
 
 def number(node: object) -> float:
@@ -249,10 +254,10 @@ def _labels(nodes: list) -> list[str]:
         if declared is None:
             declared = has_label[kind] = hasattr(kind, "label")
         if declared:
-            label = node.label
+            label = _label(node)
         else:
-            label = getattr(node, "__dict__", {}).get("label", "")
-        labels.append(label if type(label) is str else _label(node))
+            label = label_text(getattr(node, "__dict__", {}).get("label", ""))
+        labels.append(label)
     return labels
 
 
@@ -304,7 +309,7 @@ class _OpTable:
             return LEAF
         op = self._ops.get((symbol, arity))
         if op is None:
-            text = symbol if isinstance(symbol, str) else str(symbol)
+            text = label_text(symbol)  # the learner's own op name: shown, so printable
             try:
                 op = op_named(text)
             except ValueError:
