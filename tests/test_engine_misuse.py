@@ -112,3 +112,74 @@ def test_text_of_objects_whose_str_misbehaves():
     assert one_line(NotText()) == "<NotText whose str() raised TypeError>"
     assert one_line(ValueError("first\nsecond")) == "first"
     assert label_text("y" * 1000).endswith("…") and len(label_text("y" * 1000)) == 200
+
+
+# --- training data that does not fit the model -------------------------------------------------------
+
+
+def _training(xs, ys, model=None):
+    from engine.nn import MLP
+    from engine.train import Training
+
+    return Training(model or MLP(2, [3, 1], seed=1), xs, ys, loss="mse", epochs=3)
+
+
+def test_ragged_inputs_are_refused_before_training():
+    with pytest.raises(ValueError, match=r"inputs\[1\] has 3 numbers but inputs\[0\] has 2"):
+        _training([[0.0, 1.0], [1.0, 0.0, 5.0]], [1.0, -1.0])
+
+
+def test_inputs_wider_than_the_model_are_refused_not_cut_by_zip():
+    with pytest.raises(ValueError, match="each input has 3 numbers but the model takes 2"):
+        _training([[0.0, 1.0, 9.0], [1.0, 0.0, 9.0]], [1.0, -1.0])
+    with pytest.raises(ValueError, match="each input has 1 number but the model takes 2"):
+        _training([[0.0], [1.0]], [1.0, -1.0])
+
+
+def test_a_learners_own_model_is_measured_the_lectures_way():
+    from engine.nn import MLP
+
+    class Theirs:  # the lecture's shape: layers of neurons with weights w, but not an engine Module
+        def __init__(self):
+            self.layers = MLP(3, [2, 1], seed=1).layers
+
+        def __call__(self, x):
+            return self.layers[-1](self.layers[0](x))
+
+        def parameters(self):
+            return [p for layer in self.layers for p in layer.parameters()]
+
+    with pytest.raises(ValueError, match="the model takes 3"):
+        _training([[0.0, 1.0], [1.0, 0.0]], [1.0, -1.0], Theirs())
+
+
+@pytest.mark.parametrize(
+    ("xs", "ys", "message"),
+    [
+        ([[0.0, "1"]], [1.0], r"inputs\[0\]\[1\] must be a number, got str"),
+        ([1.0], [1.0], r"inputs\[0\] must be a list of numbers, got float"),
+        (["ab"], [1.0], r"inputs\[0\] must be a list of numbers, got str"),
+        ([[0.0, 1.0]], ["yes"], r"targets\[0\] must be a number, got str"),
+    ],
+)
+def test_inputs_and_targets_must_be_numbers(xs, ys, message):
+    with pytest.raises(TypeError, match=message):
+        _training(xs, ys)
+
+
+def test_numpy_arrays_and_booleans_are_numbers_enough():
+    numpy = pytest.importorskip("numpy")
+    assert _training(numpy.array([[0.0, 1.0], [1.0, 0.0]]), numpy.array([1.0, -1.0])).epochs == 3
+    assert _training([[True, False], [False, True]], [1, -1]).epochs == 3
+
+
+def test_a_loss_named_with_control_characters_is_shown_printable():
+    from engine.nn import MLP
+    from engine.train import Training
+
+    def loss(scores, targets, model):
+        return sum(((s - y) ** 2 for s, y in zip(scores, targets)), 0.0)
+
+    loss.__name__ = "my\x1b[2Jloss"
+    training = Training(MLP(2, [1], seed=1), [[0.0, 1.0]], [1.0], loss=loss)
+    assert training.loss_name == "my\\x1b[2Jloss"
