@@ -23,6 +23,7 @@ from engine.foreign import GraphError, walk
 from engine.judge import close
 from engine.recording import format_number
 from engine.stepping import Timeline
+from engine.text import printable
 from engine.value import Value, topological_order
 
 NUMERICAL_BUDGET = 3_000_000  # op evaluations the numerical check may spend (each leaf costs one pass)
@@ -36,6 +37,9 @@ class Comparison:
     status: str  # "agree", "differ" or "unavailable"
     detail: str  # one line: what was compared and what came out
     rows: tuple[tuple[int, float, float, bool], ...] = ()  # (node, the pass's grad, this measure's, agree?)
+
+    def __post_init__(self) -> None:  # a detail may quote the learner's exception: shown, so one printable line
+        object.__setattr__(self, "detail", printable(self.detail))
 
     @property
     def agrees(self) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from numbers import Real
 
 from engine.ops import ADD, EXP, LEAF, LOG, MUL, RELU, SIGMOID, TANH, Op, op_named, power
+from engine.text import label_text
 
 Number = int | float
 
@@ -46,9 +47,10 @@ class Value:
 
     @label.setter
     def label(self, label: object) -> None:
-        # micrograd stores whatever it is given; a label of 1 or None would then break every
-        # place that treats labels as text (sorting them, searching them), so it is made one here.
-        self._label = label if type(label) is str else ("" if label is None else str(label))
+        # micrograd stores whatever it is given. A label is for the debugger's eyes, and one of 1
+        # or None would break every place that treats labels as text (sorting, searching), one
+        # with an ESC or a newline every place that shows them: so it is made one printable line.
+        self._label = label_text(label)
 
     @property
     def _prev(self) -> tuple[Value, ...]:

@@ -7,11 +7,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.text import printable
 from mgtui.scenario import ScenarioError, load
 from mgtui.screens.graph import GraphScreen
 from mgtui.session import Session
@@ -53,6 +54,14 @@ class MgtuiApp(App[int]):
     def has_training(self) -> bool:
         return self.session is not None and self.session.training is not None
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # A paste goes to find's box, which shows it as typed: its first line, printable (an
+            # ESC pasted from a learner's output would reach the terminal raw otherwise).
+            lines = event.text.splitlines()
+            event.text = printable(lines[0]) if lines else ""
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         self.call_after_refresh(self._freeze_long_lived_objects)
         if self.session is None:
@@ -68,7 +77,8 @@ class MgtuiApp(App[int]):
         except ScenarioError as error:
             from mgtui.screens.picker import PickerScreen
 
-            self.notify(str(error), title="Cannot open this scenario", severity="error")
+            # markup=False: the message quotes the scenario's code, and "[/]" in it is not markup
+            self.notify(str(error), title="Cannot open this scenario", severity="error", markup=False)
             self.push_screen(PickerScreen(), self._picked)
             return
         self.session = session
@@ -100,7 +110,8 @@ class MgtuiApp(App[int]):
         from mgtui.watch import saves
 
         path = self.session.scenario.path
-        for changed in saves(path.parent, lambda: self.session.scenario.sources, self._stop_watching):
+        folder = self.session.scenario.folder  # the real one: a linked scenario's edits happen there
+        for changed in saves(folder, lambda: self.session.scenario.sources, self._stop_watching):
             try:
                 reloaded: Session | ScenarioError = Session.open(load(path))
             except ScenarioError as error:

@@ -80,11 +80,12 @@ def test_a_leaf_whose_data_is_not_a_number_is_named():
         Timeline(Value("0.5", label="w") + Value("1"))  # str + str computes: the leaves are the trouble
 
 
-def test_control_characters_in_labels_are_shown_escaped_in_the_timeline():
+def test_control_characters_in_labels_are_shown_escaped():
     a = Value(2.0, label="\x1b[2Ja")
     b = Value(3.0, label="b\nc\td")
     out = a * b
     out.label = "\u202eout"
+    assert out.label == "\\u202eout"  # a Value's label is one printable line, set either way
     timeline = Timeline(out)
     assert timeline.labels == ["\\x1b[2Ja", "b\\nc\\td", "\\u202eout"]
     assert all(text.isprintable() for step in range(len(timeline)) for text in timeline.step(step).text)
