@@ -17,13 +17,26 @@ from rich.text import Text
 from engine.check import Comparison, end_to_end
 from engine.recording import KINDS
 from engine.stepping import Cursor, Timeline
+from engine.text import printable
 from engine.train import EpochRecord, Trainer, TrainingDiverged
 from mgtui import present
 from mgtui.layout import TreeLayout
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
-from mgtui.scenario import describe_exception
+from mgtui.scenario import describe_exception, is_users_own_interrupt
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
+
+
+class OutputConsole(Console):
+    """The console the headless modes print on. A reader that goes away (``| head``) raises
+    BrokenPipeError, which the command turns into its own quiet exit (Rich's would be status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def output_console() -> Console:
+    return OutputConsole(highlight=False)
 
 
 def tree_lines(cursor: Cursor) -> Iterator[Text]:
@@ -71,15 +84,36 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -
     return text
 
 
-def print_graph(cursor: Cursor, title: str, console: Console) -> None:
+def print_graph(cursor: Cursor, title: str, console: Console, limit: int = 0) -> None:
+    """The heading and the tree; with `limit`, at most that many rows of it, and then how many more
+    there are and how to see them (on stdout, where the tree ends, and on stderr)."""
     print_heading(cursor, title, console)
+    printed = 0
     for line in tree_lines(cursor):
+        if limit and printed == limit:
+            break
         console.print(line, soft_wrap=True)
+        printed += 1
+    else:
+        return
+    rows = row_count(cursor.timeline)
+    console.print(Text(f"… {rows - printed:,} more rows (--lines 0 prints all {rows:,})", style="dim"), soft_wrap=True)
+    Console(stderr=True).print(
+        f"mgtui: printed the first {printed:,} of the tree's {rows:,} rows; --lines N prints N, --lines 0 all",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def row_count(timeline: Timeline) -> int:
+    """Rows of the whole tree: the output's, and one per operand of every node (each node is drawn
+    in full once, and as a reference at its other uses, so every operand slot is one row)."""
+    return 1 + sum(len(operands) for operands in timeline.operands)
 
 
 def print_heading(cursor: Cursor, title: str, console: Console, legend: str = "") -> None:
     """The scenario, the position, what the marks mean, and the last step in numbers; then a blank line."""
-    console.print(Text(title, style="bold"), soft_wrap=True)
+    console.print(Text(printable(title), style="bold"), soft_wrap=True)  # a title may come from anywhere
     position = f"position {cursor.position}/{len(cursor.timeline)} ({present.position_text(cursor)})"
     console.print(
         Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final{legend}"),
@@ -94,7 +128,7 @@ def print_heading(cursor: Cursor, title: str, console: Console, legend: str = ""
     console.print()
 
 
-def print_picture(cursor: Cursor, title: str, console: Console) -> None:
+def print_picture(cursor: Cursor, title: str, console: Console, limit: int = 0) -> None:
     """The lecture's picture at the cursor's position, in the box form that fits the console's width.
 
     A graph too big for the picture is printed as the tree, with a note on stderr saying why.
@@ -107,7 +141,7 @@ def print_picture(cursor: Cursor, title: str, console: Console) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        print_graph(cursor, title, console)
+        print_graph(cursor, title, console, limit)
         return
     drawing = PictureLayout.of(cursor.timeline).fitting(console.width)
     boxes = "label │ data │ grad" if drawing.form == "record" else "label / data / grad"
@@ -136,14 +170,16 @@ def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> i
             console.print(epoch_line(diverged.record, epochs), highlight=False)
             console.print(Text(f"mgtui: {diverged}", style="bold red"), soft_wrap=True)
             return 1
-        except Exception as error:  # the scenario's own loss or schedule failing mid-run
+        except BaseException as error:  # the scenario's own loss or schedule failing (or exiting) mid-run
+            if is_users_own_interrupt(error):
+                raise
             where = describe_exception(error, scenario_path, f"at epoch {trainer.epoch + 1}")
             console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
         console.print(epoch_line(record, epochs), highlight=False)
         if trainer.tape_note != noted:  # why this run is slower than it could be, said once
             noted = trainer.tape_note
-            console.print(Text(f"mgtui: note: {noted}", style="yellow"), soft_wrap=True)
+            console.print(Text(f"mgtui: note: {printable(noted)}", style="yellow"), soft_wrap=True)
     return 0
 
 
