@@ -17,6 +17,8 @@ from mgtui.scenario import ScenarioError, load
 from mgtui.screens.graph import GraphScreen
 from mgtui.session import Session
 
+SLOW_RELOAD = 1.0  # seconds a reload may run the learner's code before the status bar says it still does
+
 
 class MgtuiApp(App[int]):
     ENABLE_COMMAND_PALETTE = False  # every action has a key; ? lists them
@@ -45,6 +47,7 @@ class MgtuiApp(App[int]):
         self.graph_view: GraphScreen | None = None  # the scenario's views, once made (a reload updates them)
         self.training_view: Screen | None = None
         self._stop_watching = threading.Event()
+        self._reloads_started = self._reloads_done = 0  # saves whose reload began / was shown
         if session is not None:  # open straight into the scenario's first screen, no empty one first
             self.MODES = self._modes_for(session)
             self.DEFAULT_MODE = self._first_mode(session)
@@ -112,17 +115,32 @@ class MgtuiApp(App[int]):
         path = self.session.scenario.path
         folder = self.session.scenario.folder  # the real one: a linked scenario's edits happen there
         for changed in saves(folder, lambda: self.session.scenario.sources, self._stop_watching):
+            names = sorted(p.name for p in changed)
+            self.call_from_thread(self._reload_started, names)
             try:
                 reloaded: Session | ScenarioError = Session.open(load(path))
             except ScenarioError as error:
                 reloaded = error
             if self._stop_watching.is_set():
                 return
-            self.call_from_thread(self.reloaded, reloaded, sorted(p.name for p in changed))
+            self.call_from_thread(self.reloaded, reloaded, names)
+
+    def _reload_started(self, changed: list[str]) -> None:
+        """A reload runs the learner's code, which may take long or never return: after a while, say so."""
+        self._reloads_started += 1
+        started = self._reloads_started
+        self.set_timer(SLOW_RELOAD, lambda: self._still_reloading(started, changed))
+
+    def _still_reloading(self, started: int, changed: list[str]) -> None:
+        if self._reloads_done < started:
+            saved = ", ".join(changed) or "a source"
+            self.reload_error = f"reloading after saving {saved}: your code still runs"
+            self._refresh_status()
 
     def reloaded(self, reloaded: Session | ScenarioError, changed: list[str]) -> None:
         """Show what a save gave: the new graph, where the old one was if it has the same shape;
         for a broken save, its error, with the last good graph kept on screen."""
+        self._reloads_done = self._reloads_started
         if isinstance(reloaded, ScenarioError):
             self.reload_error = f"{reloaded} (showing the last version that loaded)"
             self._refresh_status()
