@@ -169,8 +169,9 @@ def print_headless(path: Path, args: argparse.Namespace) -> int:
     session = open_session(path, args)
     console = output_console()
     if args.train:  # training runs the scenario's loss every epoch: off the main thread too
-        trainer = session.trainer()
-        return off_the_main_thread(path, lambda _: print_training(trainer, console, session.scenario.path), False)
+        return off_the_main_thread(
+            path, lambda _: print_training(session.trainer(), console, session.scenario.path), False
+        )
     cursor = session.cursor(args.steps)
     if args.picture:
         print_picture(cursor, session.scenario.title, console, args.lines)
