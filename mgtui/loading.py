@@ -9,16 +9,22 @@ on a daemon thread while the main thread waits. The main thread then:
 - tells a Ctrl+C typed by the user (it arrives on the main thread) from a ``KeyboardInterrupt``
   that the code raised (it arrives on the code's thread, and is the scenario's fault);
 - after half a second, shows on standard error (a terminal only) what runs, for how long, and
-  how to cancel, until the code is done; the line is erased before anything else is printed.
+  how to cancel, until the code is done; the line is erased before anything else is printed, and
+  for good as soon as the code itself prints or asks for input (then it is visibly alive, and the
+  two must not share a line);
+- puts back what the code may have changed for the whole process: the standard streams (a
+  scenario that sets ``sys.stdout = None``) and a recursion limit lowered below mgtui's needs.
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, TypeVar
 
 from engine.text import printable
@@ -37,6 +43,7 @@ class Progress:
         self.stage = "loading"
         self.stream = stream if stream is not None else sys.stderr
         self.shown = False
+        self.lock = threading.Lock()  # the line is written from the main thread, stopped from the code's
         try:
             self.enabled = self.stream.isatty()
         except (ValueError, OSError, AttributeError):
@@ -51,13 +58,21 @@ class Progress:
             return
         line = f"mgtui: {self.name}: {self.stage}… {elapsed:.0f} s (Ctrl+C cancels)"
         width = shutil.get_terminal_size().columns - 1  # a wrapped line could not be rewritten in place
-        self._write(f"\r\x1b[2K{line[:width]}")
-        self.shown = True
+        with self.lock:
+            if self.enabled:
+                self._write(f"\r\x1b[2K{line[:width]}")
+                self.shown = True
 
     def clear(self) -> None:
-        if self.shown:
-            self._write("\r\x1b[2K")
-            self.shown = False
+        with self.lock:
+            if self.shown:
+                self._write("\r\x1b[2K")
+                self.shown = False
+
+    def stop(self) -> None:
+        """The scenario's code uses the terminal itself: erase the line, and show it no more."""
+        self.clear()
+        self.enabled = False
 
     def _write(self, text: str) -> None:
         try:
@@ -65,6 +80,55 @@ class Progress:
             self.stream.flush()
         except (OSError, ValueError):
             self.enabled = False
+
+
+class _Watched(io.TextIOBase):
+    """A standard stream while the scenario's code runs: its first use stops the progress line."""
+
+    def __init__(self, stream: IO, progress: Progress, reads: bool = False) -> None:
+        self._stream, self._progress, self._reads = stream, progress, reads
+
+    def write(self, text: str) -> int:
+        self._progress.stop()
+        return self._stream.write(text)
+
+    def read(self, size: int | None = -1) -> str:
+        self._progress.stop()
+        return self._stream.read(size)
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        self._progress.stop()
+        return self._stream.readline(size)
+
+    def fileno(self) -> int:
+        if self._reads:  # so that input() reads through readline above, not past it
+            raise io.UnsupportedOperation("fileno")
+        return self._stream.fileno()
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _process_state_kept(progress: Progress | None) -> Iterator[None]:
+    """The standard streams (watched while the code runs) and the recursion limit, put back after."""
+    streams = sys.stdin, sys.stdout, sys.stderr
+    limit = sys.getrecursionlimit()
+    if progress is not None and progress.enabled and all(s is not None for s in streams):
+        sys.stdin = _Watched(sys.stdin, progress, reads=True)
+        sys.stdout, sys.stderr = _Watched(sys.stdout, progress), _Watched(sys.stderr, progress)
+    try:
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = streams
+        if sys.getrecursionlimit() < limit:  # raising it is theirs to keep (a recursive build_topo)
+            sys.setrecursionlimit(limit)
 
 
 def run_users_code(
@@ -91,14 +155,15 @@ def run_users_code(
             done.set()
 
     started = time.monotonic()
-    threading.Thread(target=work, name="mgtui-scenario", daemon=True).start()
-    try:
-        while not done.wait(TICK):
+    with _process_state_kept(progress):
+        threading.Thread(target=work, name="mgtui-scenario", daemon=True).start()
+        try:
+            while not done.wait(TICK):
+                if progress is not None:
+                    progress.show(time.monotonic() - started)
+        finally:
             if progress is not None:
-                progress.show(time.monotonic() - started)
-    finally:
-        if progress is not None:
-            progress.clear()
+                progress.clear()
     succeeded, value = outcome[0]
     if succeeded:
         return value  # type: ignore[return-value]

@@ -222,6 +222,19 @@ def test_a_slow_graph_shows_how_long_it_has_run_and_how_to_cancel(shell):
     assert_terminal_given_back(session, 0)
 
 
+def test_a_scenario_that_prints_and_asks_for_input_while_loading_gets_the_terminal(shell):
+    """The progress line gives way for good as soon as the scenario's code uses the terminal."""
+    session = shell(around(f"{MGTUI} {MISBEHAVING / 'asks_for_input.py'} --print"))
+    session.wait_for(b"(Ctrl+C cancels)")
+    session.wait_for(b"learning rate? ")
+    tail = session.output[session.output.rindex(b"setting up...") :]
+    assert b"Ctrl+C cancels" not in tail  # not redrawn over the prompt
+    session.send("0.5\n")
+    session.finish()
+    styled_away = re.sub(r"\x1b\[[0-9;]*m", "", session.text)  # --print styles its rows on a terminal
+    assert "lr  data 0.5000  grad 2.0000" in styled_away and "STATUS 0" in session.text
+
+
 def test_ctrl_c_cancels_a_graph_that_never_returns(shell):
     """The loop swallows KeyboardInterrupt; Ctrl+C still ends mgtui at once, abandoning it."""
     # The shell traps Ctrl+C (a handler, not an ignore: mgtui does not inherit it) to report after.
