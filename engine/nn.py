@@ -64,17 +64,19 @@ class Neuron(Module):
         self._name("")
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
+        # Labels go straight into the slot: they are the engine's own printable names, and the
+        # checking `label` setter would cost a tenth of an epoch that rebuilds its graph.
         act = self.b  # b + w0·x0 + w1·x1 + ..., the very nodes micrograd's sum() builds, labelled
         for wi, xi, product_label, sum_label in zip(self.w, x, self._product_labels, self._sum_labels):
             product = wi * xi
-            product.label = product_label
+            product._label = product_label
             act = act + product
-            act.label = sum_label
-        act.label = f"{self.name}act"  # w·x + b, before the nonlinearity
+            act._label = sum_label
+        act._label = f"{self.name}act"  # w·x + b, before the nonlinearity
         if not self.nonlin:
             return act
         out = getattr(act, self.activation)()  # act.relu(), act.tanh() or act.sigmoid()
-        out.label = f"{self.name}out"
+        out._label = f"{self.name}out"
         return out
 
     def predict(self, x: Sequence[float]) -> float:

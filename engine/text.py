@@ -9,8 +9,6 @@ keeps one line and says what it holds. Everything else (accents, Greek, CJK, emo
 
 from __future__ import annotations
 
-import unicodedata
-
 # Unicode categories that do not print as themselves: controls (C0, DEL, C1), format characters,
 # lone surrogates (which cannot even be encoded to UTF-8), line and paragraph separators, and
 # unassigned code points (a terminal does not know their width).
@@ -35,6 +33,8 @@ def printable(text: str, *, newlines: bool = False, limit: int | None = None) ->
 
 
 def _shown(ch: str, newlines: bool) -> str:
+    import unicodedata  # only for text that is not plainly printable: not at every start-up
+
     if ch == "\n" and newlines:
         return ch
     if unicodedata.category(ch) not in _NOT_PRINTED:

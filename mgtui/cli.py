@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from engine.text import printable
 from mgtui.scenario import (
     ScenarioError,
     bundled_paths,
@@ -111,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mgtui: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as interrupt:
+        from engine.text import printable
+
         print(printable(f"mgtui: interrupted {interrupt}".rstrip()), file=sys.stderr)
         return EXIT_INTERRUPTED
 
@@ -219,8 +221,6 @@ def run() -> None:
     would keep the process alive after the app ends; they are abandoned, as the user asked to quit.
     A reader that went away (``mgtui --list | head -2``) ends the output quietly.
     """
-    from mgtui.terminal import exit_now, stray_threads
-
     try:
         status = main()
         sys.stdout.flush()
@@ -228,7 +228,10 @@ def run() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's own flush at exit fails no more
         status = EXIT_BROKEN_PIPE
-    if stray_threads():
+    main_thread = threading.main_thread()
+    if any(thread is not main_thread and thread.is_alive() for thread in threading.enumerate()):
+        from mgtui.terminal import exit_now  # imported only then: --list and --print end sooner
+
         exit_now(status)
     sys.exit(status)
 

@@ -16,7 +16,6 @@ the app ends normally. The ways it can end otherwise are handled here:
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import signal
@@ -26,7 +25,10 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:  # asyncio costs 40 ms to import, and --print (which ends through here) needs none of it
+    import asyncio
 
 GRACE = 1.0  # seconds the app has to exit by itself after a signal
 HANDLED_SIGNALS = tuple(
@@ -167,9 +169,3 @@ def exit_now(status: int) -> None:
         except (OSError, ValueError, AttributeError):
             pass
     os._exit(status)
-
-
-def stray_threads() -> list[threading.Thread]:
-    """Threads still running besides the main one: the scenario's, or a worker running its code."""
-    main = threading.main_thread()
-    return [thread for thread in threading.enumerate() if thread is not main and thread.is_alive()]
