@@ -116,10 +116,9 @@ class _Watched(io.TextIOBase):
 
 
 @contextmanager
-def _process_state_kept(progress: Progress | None) -> Iterator[None]:
-    """The standard streams (watched while the code runs) and the recursion limit, put back after."""
+def _streams_kept(progress: Progress | None) -> Iterator[None]:
+    """The standard streams, watched while the code runs (see `_Watched`) and put back after."""
     streams = sys.stdin, sys.stdout, sys.stderr
-    limit = sys.getrecursionlimit()
     if progress is not None and progress.enabled and all(s is not None for s in streams):
         sys.stdin = _Watched(sys.stdin, progress, reads=True)
         sys.stdout, sys.stderr = _Watched(sys.stdout, progress), _Watched(sys.stderr, progress)
@@ -127,8 +126,6 @@ def _process_state_kept(progress: Progress | None) -> Iterator[None]:
         yield
     finally:
         sys.stdin, sys.stdout, sys.stderr = streams
-        if sys.getrecursionlimit() < limit:  # raising it is theirs to keep (a recursive build_topo)
-            sys.setrecursionlimit(limit)
 
 
 def run_users_code(
@@ -146,16 +143,22 @@ def run_users_code(
     outcome: list[tuple[bool, object]] = []
     done = threading.Event()
 
+    limit = sys.getrecursionlimit()
+
     def work() -> None:
         try:
             outcome.append((True, job()))
         except BaseException as error:  # handed to the main thread, which decides what it means
             outcome.append((False, error))
         finally:
+            # Put back here, on this thread's shallow stack: a limit lowered below the depth of
+            # any other thread would make its next call raise RecursionError.
+            if sys.getrecursionlimit() < limit:  # raising it is theirs to keep (a recursive build_topo)
+                sys.setrecursionlimit(limit)
             done.set()
 
     started = time.monotonic()
-    with _process_state_kept(progress):
+    with _streams_kept(progress):
         threading.Thread(target=work, name="mgtui-scenario", daemon=True).start()
         try:
             while not done.wait(TICK):
