@@ -12,6 +12,7 @@ the loader's.
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import os
 import stat
@@ -81,6 +82,9 @@ class Scenario:
         result = self._call(self.graph_function)
         if isinstance(result, Value) or is_value_like(result):
             return result
+        if isinstance(result, (list, tuple)) and len(result) == 1 and is_value_like(result[0]):
+            where = self._where(self.graph_function)
+            raise ScenarioError(f"{where}: graph() returned a {_type_name(result)} of one Value: return the Value")
         missing = ", ".join(missing_attributes(result))
         raise ScenarioError(
             f"{self._where(self.graph_function)}: graph() returned {_type_name(result)}, expected a Value "
@@ -264,6 +268,11 @@ def _entry_point(module: types.ModuleType, name: str, path: Path) -> Callable | 
         function.__kwdefaults__ or {}
     ):
         raise ScenarioError(f"{path}:{code.co_firstlineno}: {name}() must take no arguments")
+    # Called, these return a coroutine or a generator (and an unawaited coroutine warns on stderr).
+    if code.co_flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+        raise ScenarioError(f"{path}:{code.co_firstlineno}: {name}() must be a plain def, not an async def")
+    if code.co_flags & inspect.CO_GENERATOR:
+        raise ScenarioError(f"{path}:{code.co_firstlineno}: {name}() must return its result, not yield it")
     return function
 
 

@@ -308,3 +308,21 @@ def test_without_any_terminal_the_app_is_refused_before_the_scenario_runs():
     assert result.returncode == 2
     assert re.fullmatch(r"mgtui: standard output is not a terminal: use --print for text\n", result.stderr)
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("source", "what"),
+    [
+        ("async def graph():\n    return 1\n", ":1: graph() must be a plain def, not an async def"),
+        ("def training():\n    yield 1\n", ":1: training() must return its result, not yield it"),
+        (
+            "from engine import Value\n\ndef graph():\n    return [Value(1.0) * 2]\n",
+            ":4: graph() returned a list of one Value: return the Value",
+        ),
+    ],
+)
+def test_entry_points_that_do_not_return_a_value(capsys, write_scenario, source, what):
+    path = write_scenario(source)
+    status, _, err = run(capsys, str(path), "--print")
+    assert status == 2
+    assert_one_line_error(err, f"{path}{what}")
