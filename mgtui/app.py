@@ -66,6 +66,9 @@ class MgtuiApp(App[int]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        # Back from a stop (kill -TSTP, then fg): the terminal was given back meanwhile, so the
+        # whole screen must be drawn again, not only what changed since.
+        self.app_resume_signal.subscribe(self, lambda _: self.refresh(repaint=True, layout=True))
         self.call_after_refresh(self._freeze_long_lived_objects)
         if self.session is None:
             from mgtui.screens.picker import PickerScreen

@@ -96,3 +96,14 @@ class FakeStream:
 def test_where_the_full_screen_app_can_run(ttys, term, says):
     problem = full_screen_problem(tuple(FakeStream(t) for t in ttys), {"TERM": term})
     assert problem == says if says is None else says in problem
+
+
+async def test_back_from_a_stop_the_app_draws_the_whole_screen_again():
+    app = MgtuiApp(Session.open(load(resolve("expression"))))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        asked: list[tuple[bool, bool]] = []
+        app.refresh = lambda *, repaint=True, layout=False, **_: asked.append((repaint, layout))  # type: ignore[method-assign]
+        app.app_resume_signal.publish(app)  # what Textual publishes when the process continues
+        await pilot.pause()
+        assert (True, True) in asked

@@ -154,6 +154,28 @@ def test_a_signal_ends_the_app_and_gives_the_terminal_back(shell, number):
     assert_terminal_given_back(session, 128 + number)
 
 
+def test_a_stopped_app_leaves_the_terminal_usable_meanwhile(shell):
+    """kill -TSTP: while mgtui is stopped, the terminal has its own settings back and the
+    alternate screen is left. (Continuing is Textual's; it redraws everything, see
+    test_app_misbehaving. It is not driven here: Textual's resume, run inside a signal
+    handler, sometimes stalls.)"""
+    session = shell(around(f"{MGTUI} expression"))
+    session.wait_for(b"BEFORE")
+    settings = termios.tcgetattr(session.fd)  # a pty's master reads the terminal's settings
+    session.wait_for(b"first expression")
+    assert termios.tcgetattr(session.fd) != settings  # raw while the app runs
+    pid = session.mgtui_pid()
+    shell.remember(pid)
+    os.kill(pid, signal.SIGTSTP)
+    session.wait_for(LEAVE_ALT_SCREEN)
+    deadline = time.monotonic() + 10
+    while termios.tcgetattr(session.fd) != settings:
+        assert time.monotonic() < deadline, "the terminal's settings did not come back"
+        session._read(0.05)
+    os.kill(pid, signal.SIGKILL)
+    session.finish()
+
+
 def test_sigterm_while_the_scenarios_code_holds_the_ui_thread(shell):
     """A schedule that sleeps for days, called while painting: the app cannot exit by itself, so
     the terminal is put back from outside it after a grace period."""
