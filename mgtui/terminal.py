@@ -3,7 +3,8 @@
 Textual draws on standard error, reads keys from standard input, and puts the terminal back when
 the app ends normally. The ways it can end otherwise are handled here:
 
-- a signal (``kill`` sends SIGTERM, a closed SSH session SIGHUP, another shell ``kill -INT``):
+- a signal (``kill`` sends SIGTERM, a closed SSH session SIGHUP, another shell ``kill -INT``;
+  see `HANDLED_SIGNALS`):
   the app is asked to exit, which restores the terminal as ``q`` does, with status 128 + the
   signal's number. Should the app not be done within `GRACE` seconds — the learner's code holding
   the UI thread, say — the terminal is put back from here and the process ends anyway. A second
@@ -31,8 +32,12 @@ if TYPE_CHECKING:  # asyncio costs 40 ms to import, and --print (which ends thro
     import asyncio
 
 GRACE = 1.0  # seconds the app has to exit by itself after a signal
+# Every signal whose default action ends the process and that a terminal app can catch: SIGALRM
+# and the user signals too (a scenario may call signal.alarm() from any thread).
 HANDLED_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT") if hasattr(signal, name)
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGALRM", "SIGUSR1", "SIGUSR2")
+    if hasattr(signal, name)
 )
 
 # What Textual's Linux driver switches on, switched off, in the order its stop_application_mode

@@ -143,7 +143,7 @@ def gone(pid: int) -> bool:
 # --- signals -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGALRM])
 def test_a_signal_ends_the_app_and_gives_the_terminal_back(shell, number):
     session = shell(around(f"{MGTUI} expression"))
     session.wait_for(b"first expression")
