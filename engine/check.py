@@ -16,6 +16,7 @@ Each returns a `Comparison`: agree, differ (with the worst node) or unavailable 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -210,7 +211,9 @@ def against_own_backward(timeline: Timeline, fresh_output: Callable[[], object])
             "differ",
             "your backward() hit Python's recursion limit (a recursive topological sort on a deep graph)",
         )
-    except Exception as error:  # their code
+    except BaseException as error:  # their code: sys.exit() in it too, which must not end mgtui
+        if isinstance(error, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+            raise  # the user's own Ctrl+C
         return Comparison(against, "differ", f"your backward() raised {type(error).__name__}: {error}")
     finally:
         if originals is not None:

@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -30,6 +31,7 @@ from mgtui.scenario import (
     shadowed_note,
 )
 
+EXIT_FAILED = 1  # training stopped, a check disagreed, the scenario's code ended the app
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + 13  # as a command killed by SIGPIPE reports it
@@ -206,9 +208,23 @@ def run_app(session, args: argparse.Namespace) -> int:
     def exit_app(status: int) -> None:
         app.exit(return_code=status)
 
+    streams = sys.stdout, sys.stderr
     try:
         with TerminalGuard(exit_app, loop) as guard, keyboard_owned_by_app():
-            app.run(loop=loop)
+            try:
+                app.run(loop=loop)
+            except (KeyboardInterrupt, SystemExit) as error:
+                # Only the scenario's code raises these here: Textual's thread workers catch
+                # Exception only, so sys.exit() in a loss stops the event loop dead, the app
+                # unwound by nothing: the terminal still raw, print still captured by Textual.
+                # (Ctrl+C is a key, and a signal is the guard's.)
+                guard.give_back()
+                sys.stdout, sys.stderr = streams
+                # The abandoned loop still holds callbacks that will never run: nothing to warn about.
+                warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+                path = session.scenario.path if session is not None else Path("mgtui")
+                print(f"mgtui: {describe_exception(error, path, 'while the app ran')}", file=sys.stderr)
+                return EXIT_FAILED
     finally:
         loop.close()  # does not wait for worker threads still running the scenario's code
     return app.return_code or guard.status or 0

@@ -120,9 +120,13 @@ class TerminalGuard:
         if not self._done.wait(GRACE):
             self.abandon(status)
 
-    def abandon(self, status: int) -> None:
-        """Put the terminal back as Textual would, and end the process now, not waiting for anything."""
+    def give_back(self) -> None:
+        """Put the terminal back as Textual would (for when Textual could not)."""
         restore_terminal(self._output_fd, self._input_fd, self._saved)
+
+    def abandon(self, status: int) -> None:
+        """Put the terminal back, and end the process now, not waiting for anything."""
+        self.give_back()
         exit_now(status)
 
 

@@ -184,3 +184,24 @@ def test_a_loss_named_with_control_characters_is_shown_printable():
     loss.__name__ = "my\x1b[2Jloss"
     training = Training(MLP(2, [1], seed=1), [[0.0, 1.0]], [1.0], loss=loss)
     assert training.loss_name == "my\\x1b[2Jloss"
+
+
+def test_a_backward_that_exits_is_a_disagreement_of_the_check_not_the_end_of_mgtui():
+    import threading
+
+    from engine.check import end_to_end
+    from tests.own_values import Mini
+
+    class Exits(Mini):
+        def backward(self):
+            raise SystemExit(3)
+
+    def graph():
+        return Exits(2.0, label="a") * Exits(3.0, label="b")
+
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.extend(end_to_end(Timeline(graph()), graph)))
+    worker.start()  # where the app runs it: a worker thread
+    worker.join()
+    theirs = [c for c in outcome if "backward()" in c.against]
+    assert theirs and theirs[0].status == "differ" and "raised SystemExit: 3" in theirs[0].detail

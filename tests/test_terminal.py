@@ -214,6 +214,17 @@ def test_q_ends_the_process_within_two_seconds_whatever_runs(shell, scenario, ar
     assert_terminal_given_back(session, 0)
 
 
+def test_the_scenarios_code_exiting_inside_a_worker_ends_the_app_with_its_line(shell):
+    """sys.exit(3) in a loss, on the training worker's thread: Textual's workers catch Exception
+    only, so the event loop stops dead; mgtui gives the terminal back and names the line."""
+    session = shell(around(f"{MGTUI} {MISBEHAVING / 'loss_exits_mid_training.py'} --train"))
+    session.finish()
+    assert_terminal_given_back(session, 1)
+    message = re.sub(r"\s+", "", session.text)  # the line wraps at 80 columns
+    assert "loss_exits_mid_training.py:15:calledexit(3)whiletheappran" in message
+    assert "Traceback" not in session.text and "RuntimeWarning" not in session.text
+
+
 def test_a_crash_inside_a_widget_gives_the_terminal_back(shell):
     crash = (
         "import mgtui.widgets.step_panel as panel; "
