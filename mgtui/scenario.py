@@ -282,7 +282,7 @@ TITLE_LIMIT = 200  # characters of a title: it is one line of a status bar
 def _title_and_description(doc: object, path: Path) -> tuple[str, str]:
     """The docstring's first line and the rest, unwrapped; printable (a docstring is the learner's text)."""
     if not isinstance(doc, str) or not doc.strip():
-        return path.stem.replace("_", " "), ""
+        return printable(path.stem.replace("_", " "), limit=TITLE_LIMIT), ""  # a file may be named anything
     lines = doc.strip().splitlines()
     paragraphs = "\n".join(line.strip() for line in lines[1:]).strip().split("\n\n")
     description = "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)  # unwrapped

@@ -243,6 +243,15 @@ def test_control_characters_from_the_scenario_never_reach_the_output_raw(name, m
         assert "[bold]d[/bold] [/]  +  data 4.0000" in result.stdout  # shown as written, not as markup
 
 
+def test_a_file_named_with_control_characters_and_no_docstring(capsys, tmp_path):
+    path = tmp_path / "bell\x07and\x1b[2Jclear.py"
+    path.write_text("from engine import Value\n\ndef graph():\n    return Value(1.0) * 2.0\n")
+    status, out, err = run(capsys, str(path), "--print")
+    assert status == 0, err
+    assert out.startswith("bell\\x07and\\x1b[2Jclear\n")  # its name is its title
+    assert control_characters(out) == set()
+
+
 def test_an_error_message_quoting_the_scenario_is_printable(capsys, write_scenario):
     path = write_scenario('def graph():\n    raise ValueError("\\x1b]0;pwned\\x07 [/] done\\nsecond line")\n')
     status, _, err = run(capsys, str(path), "--print")
