@@ -294,10 +294,11 @@ def describe_exception(error: BaseException, path: Path, context: str) -> str:
     scenario itself or a module next to it (their own micrograd.py), never mgtui's or the engine's."""
     where = _users_frame(error, path)
     if isinstance(error, SystemExit):  # sys.exit() in a scenario: not a way to hand anything back
-        return f"{where}: called exit({error.code!r}) {context}"
+        return printable(f"{where}: called exit({error.code!r}) {context}")
     message = one_line(error)
     kind = type(error).__name__
-    return f"{where}: {kind}: {message} ({context})" if message else f"{where}: {kind} ({context})"
+    # printable as a whole: the file's name and the exception's class are the learner's as well
+    return printable(f"{where}: {kind}: {message} ({context})" if message else f"{where}: {kind} ({context})")
 
 
 def _users_frame(error: BaseException, path: Path) -> str:
