@@ -43,6 +43,7 @@ class GraphShape:
     operands: list[tuple[int, ...]]
     ops: list[Op]
     labels: list[str]
+    index: dict[int, int]  # id(node) -> its place in `nodes`
 
     @property
     def output_index(self) -> int:
@@ -112,7 +113,7 @@ class OperandOrder:
             (only,) = children
             return (only, only) if self._is_binary(node._op) else (only,)
         if count == 2:
-            pair = self._self_and_other(node._backward)
+            pair = self.self_and_other(node._backward)
             if pair is not None:
                 a, b = pair
                 x, y = children
@@ -120,17 +121,15 @@ class OperandOrder:
                     return pair
         return _ordered_by_closure(node, list(children))
 
-    def _self_and_other(self, backward: object) -> tuple | None:
+    def self_and_other(self, backward: object) -> tuple | None:
+        """What a closure keeps as ``self`` and ``other`` (None if it keeps no such pair)."""
         cells = getattr(backward, "__closure__", None)
         if not cells:
             return None
         code = backward.__code__
         slots = self._slots.get(code, False)
         if slots is False:
-            names = code.co_freevars
-            slots = self._slots[code] = (
-                (names.index("self"), names.index("other")) if "self" in names and "other" in names else None
-            )
+            slots = self._slots[code] = _self_and_other_slots(code)
         if slots is None:
             return None
         try:
@@ -204,21 +203,45 @@ def walk(root: object) -> GraphShape:
 
 
 def _walk(root: object) -> GraphShape:
+    """The walk itself, written for graphs of tens of thousands of nodes: every name local, the
+    common operand order (a closure's ``self`` and ``other`` over a set of two) inlined."""
     ordered = OperandOrder()
+    slots: dict[object, tuple[int, int] | None] = {}  # per closure code object: where self and other are
     order: list = []
     operands_of: list[tuple[int, ...]] = []
     state: dict[int, int] = {}  # id(node) -> ENTERED (operands pushed), or its index once placed
-    pending: dict[int, tuple] = {}  # id(node) -> its operand nodes, while entered
     stack = [root]
+    entered: list[tuple] = []  # the operands of each entered node: they leave in the order they came
     push, pop, place, place_operands = stack.append, stack.pop, order.append, operands_of.append
-    get = state.get
+    enter, leave = entered.append, entered.pop
+    get, slots_get = state.get, slots.get
     while stack:
         node = stack[-1]
         key = id(node)
         mark = get(key)
         if mark is None:
             state[key] = ENTERED
-            operands = pending[key] = ordered(node)
+            operands = None
+            children = node._prev
+            if type(children) is set and len(children) == 2:
+                backward = node._backward
+                cells = getattr(backward, "__closure__", None)
+                if cells:
+                    code = backward.__code__
+                    where = slots_get(code, False)
+                    if where is False:
+                        where = slots[code] = _self_and_other_slots(code)
+                    if where is not None:
+                        try:
+                            a, b = cells[where[0]].cell_contents, cells[where[1]].cell_contents
+                        except ValueError:  # an empty cell: the general path says what it can
+                            a = b = None
+                        x, y = children
+                        if (a is x and b is y) or (a is y and b is x):
+                            operands = (a, b)
+            if operands is None:
+                operands = ordered(node)
+            enter(operands)
             for operand in reversed(operands):
                 operand_mark = get(id(operand))
                 if operand_mark is None:
@@ -228,7 +251,7 @@ def _walk(root: object) -> GraphShape:
         else:
             pop()
             if mark == ENTERED:
-                operands = pending.pop(key)
+                operands = leave()
                 if len(operands) == 2:
                     a, b = operands
                     place_operands((state[id(a)], state[id(b)]))
@@ -238,27 +261,30 @@ def _walk(root: object) -> GraphShape:
                     place_operands(())
                 state[key] = len(order)
                 place(node)
+    return GraphShape(order, operands_of, _ops(order, operands_of), _labels(order), state)
+
+
+def _self_and_other_slots(code: object) -> tuple[int, int] | None:
+    """Where a closure's code keeps ``self`` and ``other`` among its cells (None: it keeps no such pair)."""
+    names = code.co_freevars
+    return (names.index("self"), names.index("other")) if "self" in names and "other" in names else None
+
+
+def _ops(nodes: list, operands_of: list[tuple[int, ...]]) -> list[Op]:
+    """Each node's op, looked up once per distinct symbol and arity."""
+    keys = list(zip([node._op for node in nodes], map(len, operands_of)))
     op_of = _OpTable()
-    ops = [op_of(node._op, len(operands)) for node, operands in zip(order, operands_of)]
-    return GraphShape(order, operands_of, ops, _labels(order))
+    table = {key: op_of(*key) for key in set(keys)}
+    return [table[key] for key in keys]
 
 
 def _labels(nodes: list) -> list[str]:
-    """Each node's label, or '' (micrograd's own Value has none: ask its instance dict, which is
-    much cheaper than a failing getattr on each of tens of thousands of nodes)."""
-    labels = []
-    has_label: dict[type, bool] = {}
-    for node in nodes:
-        kind = type(node)
-        declared = has_label.get(kind)
-        if declared is None:
-            declared = has_label[kind] = hasattr(kind, "label")
-        if declared:
-            label = _label(node)
-        else:
-            label = label_text(getattr(node, "__dict__", {}).get("label", ""))
-        labels.append(label)
-    return labels
+    """Each node's label, or '' (micrograd's own Value has none: its instance dict is asked, much
+    cheaper than a failing getattr on each of tens of thousands of nodes); one printable line each."""
+    kinds = {type(node) for node in nodes}
+    if all(not hasattr(kind, "label") and kind.__dictoffset__ for kind in kinds):
+        return [label_text(node.__dict__.get("label", "")) for node in nodes]
+    return [_label(node) for node in nodes]  # guarded: a label property of theirs may raise
 
 
 def _find_non_value(root: object) -> None:

@@ -7,7 +7,7 @@ instead of on every step downstream of it. The kinds of bug, in a learner's word
 
 - ``overwrote``: ``=`` where ``+=`` belongs ("a.grad was 1.0 and should have become 2.0; your
   _backward set it to 1.0");
-- ``local``: a wrong local derivative ("expected n.grad += (1 − tanh²(n)) · o.grad = 0.5 · 1.0 = 0.5,
+- ``local``: a wrong local derivative ("expected n.grad += (1 − o²) · o.grad = 0.5 · 1.0 = 0.5,
   yours added 0.292893");
 - ``no_flow``: no gradient reached an operand (a ``_backward`` never assigned to ``out._backward``);
 - ``stray``: a grad changed on a node that is not one of the step's operands;
@@ -23,7 +23,7 @@ import math
 
 from engine.observe import GradWrites, short_path
 from engine.ops import Op
-from engine.recording import Finding, Recording, chain_rule_text, format_number, node_name, symbol
+from engine.recording import Finding, Recording, chain_rule_text, format_number
 from engine.text import printable
 
 
@@ -78,60 +78,30 @@ class _Judge:
     # --- backward ---------------------------------------------------------------------------------
 
     def backward(self) -> None:
-        """Walk the backward steps in order, keeping every grad as it was when each step began."""
+        """Judge every backward step: all of them at once on the usual path, then each that is
+        not (or raised) from the grads as they were when it began."""
         r = self.r
+        suspects = set(_unusual_steps(r)) | {r.computed.index(i) for i in self.log.raised}
+        if not suspects:
+            return
         grads = [0.0] * len(r.nodes)  # the learner's grads, as the recorded writes leave them
         grads[-1] = 1.0
         edge_start, edge_operand, edge_after = r.edge_start, r.edge_operand, r.edge_after
         total = len(edge_operand)
         seed = r.seed_step
         computed = r.computed
-        for k in range(len(computed) - 1, -1, -1):
+        for k in range(len(computed) - 1, min(suspects) - 1, -1):
             i = computed[k]
-            step = 2 * seed - k
             begin = edge_start[i]
             end = edge_start[computed[k - 1]] if k > 0 else total
-            if i in self.log.raised:
-                text, where = self.log.raised[i]
-                self._found(step, i, "raised", f"{self.name(i)}'s _backward raised {text}", where=where)
-            op = r.ops[i]
-            if not (op.known and self._as_expected(i, op, begin, end)):
+            if k in suspects:
+                step = 2 * seed - k
+                if i in self.log.raised:
+                    text, where = self.log.raised[i]
+                    self._found(step, i, "raised", f"{self.name(i)}'s _backward raised {text}", where=where)
                 self._judge_step(step, i, begin, end, grads)
             for e in range(begin, end):
                 grads[edge_operand[e]] = edge_after[e]
-
-    def _as_expected(self, node: int, op: Op, begin: int, end: int) -> bool:
-        """The usual case, checked fast: one write per operand slot, in slot order, each adding
-        ``local · upstream``. False sends the step to the full judgement."""
-        r = self.r
-        operands = r.operands[node]
-        if end - begin != len(operands):
-            return False
-        edge_operand, values = r.edge_operand, r.values
-        try:
-            if len(operands) == 2:
-                a, b = operands
-                if edge_operand[begin] != a or edge_operand[begin + 1] != b:
-                    return False
-                local = op.local(values[node], values[a], values[b])
-            else:
-                if edge_operand[begin] != operands[0]:
-                    return False
-                local = op.local(values[node], values[operands[0]])
-        except (ValueError, ArithmeticError):
-            return False
-        upstream = r.upstream[node]
-        before, after = r.edge_before, r.edge_after
-        for j in range(len(operands)):
-            e = begin + j
-            expected = before[e] + local[j] * upstream
-            got = after[e]
-            if got != expected and not close(got, expected):
-                return False
-        for j in range(len(operands)):
-            r.edge_local[begin + j] = local[j]
-            r.edge_slot[begin + j] = j
-        return True
 
     def _judge_step(self, step: int, node: int, begin: int, end: int, grads: list[float]) -> None:
         """Match the step's writes to the node's operand slots, then compare with the chain rule."""
@@ -268,15 +238,15 @@ class _Judge:
     # --- words ----------------------------------------------------------------------------------
 
     def name(self, node: int) -> str:
-        return node_name(self.r.labels, node)
+        return self.r.names[node]
 
     def _formula(self, node: int) -> str:
-        names = [symbol(self.r.labels, o) for o in self.r.operands[node]]
+        names = [self.r.names.symbol(o) for o in self.r.operands[node]]
         return self.r.ops[node].formula.format(*names)
 
     def _equation(self, node: int, j: int, local: float, upstream: float) -> str:
         r = self.r
-        return chain_rule_text(r.labels, node, r.operands[node], r.ops[node], j, local, upstream)
+        return chain_rule_text(r.names, node, r.operands[node], r.ops[node], j, local, upstream)
 
     def _found(
         self,
@@ -292,6 +262,59 @@ class _Judge:
         # Messages quote the learner's labels, code locations and exception texts: one printable line.
         finding = Finding(step, node, kind, printable(message), operand, expected, got, printable(where))
         self.findings.setdefault(step, []).append(finding)
+
+
+def _unusual_steps(r: Recording) -> list[int]:
+    """The forward index k of every computed node whose backward step is not the usual one: one
+    write per operand slot, in slot order, each adding ``local · upstream`` as the op table says.
+
+    This runs once per node of graphs of tens of thousands, so it is one loop with everything in
+    local names; the steps that pass also get their writes' slots and local derivatives recorded.
+    """
+    unusual = []
+    computed, operands_of, ops, values, upstream = r.computed, r.operands, r.ops, r.values.tolist(), r.upstream
+    edge_start, edge_operand = r.edge_start, r.edge_operand.tolist()
+    before, after = r.edge_before.tolist(), r.edge_after.tolist()
+    edge_local, edge_slot = r.edge_local, r.edge_slot
+    total = len(edge_operand)
+    for k, i in enumerate(computed):
+        op = ops[i]
+        if not op.known:
+            unusual.append(k)
+            continue
+        begin = edge_start[i]
+        end = edge_start[computed[k - 1]] if k > 0 else total  # edges run in backward order
+        operands = operands_of[i]
+        up = upstream[i]
+        try:
+            if len(operands) == 2:
+                a, b = operands
+                if end - begin != 2 or edge_operand[begin] != a or edge_operand[begin + 1] != b:
+                    unusual.append(k)
+                    continue
+                la, lb = op.local(values[i], values[a], values[b])
+                ea, eb = before[begin] + la * up, before[begin + 1] + lb * up
+                ga, gb = after[begin], after[begin + 1]
+                if (ga != ea and not close(ga, ea)) or (gb != eb and not close(gb, eb)):
+                    unusual.append(k)
+                    continue
+                edge_local[begin], edge_local[begin + 1] = la, lb
+                edge_slot[begin], edge_slot[begin + 1] = 0, 1
+            else:
+                (a,) = operands
+                if end - begin != 1 or edge_operand[begin] != a:
+                    unusual.append(k)
+                    continue
+                (la,) = op.local(values[i], values[a])
+                ea, ga = before[begin] + la * up, after[begin]
+                if ga != ea and not close(ga, ea):
+                    unusual.append(k)
+                    continue
+                edge_local[begin] = la
+                edge_slot[begin] = 0
+        except (ValueError, ArithmeticError):
+            unusual.append(k)
+    return unusual
 
 
 def _does_nothing(function: object) -> bool:

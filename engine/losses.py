@@ -15,26 +15,33 @@ from engine.value import Value, labelled_sum
 Loss = Callable[[Sequence[Value], Sequence[float], Module], Value]
 
 
-def sse(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None) -> Value:
-    """The lecture's loss: the sum of squared errors, ``sum((yout - ygt)**2)``."""
+def sse(
+    scores: Sequence[Value], targets: Sequence[float], model: Module | None = None, alpha: float | None = None
+) -> Value:
+    """The lecture's loss: the sum of squared errors, ``sum((yout - ygt)**2)``; with `alpha`, plus
+    the L2 term ``alpha · Σ p²`` (none by default: the lecture's loss has none)."""
     errors = []
     for i, (ygt, yout) in enumerate(zip(targets, scores)):
         error = yout - ygt
         error.label = f"err{i}"
         errors.append(_named(error**2, f"sq_err{i}"))
-    return _named(labelled_sum(errors, 0, _counted("sse_sum", len(errors))), "loss")
+    return _with_l2(labelled_sum(errors, 0, _counted("sse_sum", len(errors))), model, alpha)
 
 
-def mse(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None) -> Value:
-    """The mean of the squared errors (the lecture's sum divided by the number of samples)."""
-    return _named(_named(sse(scores, targets), "sse") * (1.0 / len(scores)), "loss")
+def mse(
+    scores: Sequence[Value], targets: Sequence[float], model: Module | None = None, alpha: float | None = None
+) -> Value:
+    """The mean of the squared errors (the lecture's sum divided by the number of samples); with
+    `alpha`, plus the L2 term ``alpha · Σ p²``."""
+    return _with_l2(_named(sse(scores, targets), "sse") * (1.0 / len(scores)), model, alpha)
 
 
 def hinge(scores: Sequence[Value], targets: Sequence[float], model: Module | None = None, alpha: float = 1e-4) -> Value:
     """micrograd's demo loss: mean max-margin ``relu(1 - y·score)`` plus L2 ``alpha · Σ p²``."""
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
-    for i, margin in enumerate(losses):
-        margin.label = f"margin{i}"
+    losses = []
+    for i, (yi, scorei) in enumerate(zip(targets, scores)):
+        signed = _named(-yi * scorei, f"-y·score{i}")
+        losses.append(_named(_named(1 + signed, f"1-y·score{i}").relu(), f"margin{i}"))
     margins = labelled_sum(losses, 0, _counted("margin_sum", len(losses)))
     data_loss = _named(margins * (1.0 / len(losses)), "data_loss")
     if model is None:
@@ -45,6 +52,18 @@ def hinge(scores: Sequence[Value], targets: Sequence[float], model: Module | Non
         square.label = f"{p.label}²"
     reg_loss = _named(alpha * labelled_sum(squares, 0, _counted("p²_sum", len(squares))), "reg_loss")
     return _named(data_loss + reg_loss, "loss")
+
+
+def _with_l2(data_loss: Value, model: Module | None, alpha: float | None) -> Value:
+    """``data_loss + alpha · Σ p²`` spelled as the demo spells its L2 term, or the data loss alone."""
+    if alpha is None or model is None:
+        return _named(data_loss, "loss")
+    parameters = model.parameters()
+    squares = [p * p for p in parameters]
+    for p, square in zip(parameters, squares):
+        square.label = f"{p.label}²"
+    reg_loss = _named(alpha * labelled_sum(squares, 0, _counted("p²_sum", len(squares))), "reg_loss")
+    return _named(_named(data_loss, "data_loss") + reg_loss, "loss")
 
 
 def _counted(name: str, count: int) -> list[str]:

@@ -10,6 +10,12 @@ Two flavours, chosen by `activation`:
 
 Weights come from the global `random` module, in micrograd's order, unless `seed` is given: an int
 or a `random.Random` gives a run isolated from everything else that uses `random`.
+
+Every node a neuron computes is labelled for the debugger ("L1.n3.act"). A loss over many samples
+calls the net once per sample, so each of those labels would appear once per sample: inputs
+labelled ``x{s}.{j}`` (as `engine.train` labels sample s) make the labels of that call name the
+sample too, ``s3.L1.n3.act``, and every label in a loss graph is one node's. Labels only: not a
+number changes.
 """
 
 from __future__ import annotations
@@ -43,6 +49,16 @@ def _float_forward(neuron: tuple[list[float], float, Callable[[float], float] | 
     return act if activate is None else activate(act)
 
 
+def sample_tag(x: Sequence[Value | float]) -> str:
+    """``"s3."`` for inputs labelled ``x3.0, x3.1, ...`` (sample 3's), else ``""``."""
+    label = getattr(x[0], "label", "") if len(x) else ""
+    if isinstance(label, str) and label.startswith("x"):
+        sample, dot, _ = label[1:].partition(".")
+        if dot and sample.isdigit():
+            return f"s{sample}."
+    return ""
+
+
 class Module:
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -63,20 +79,23 @@ class Neuron(Module):
         self.activation = activation
         self._name("")
 
-    def __call__(self, x: Sequence[Value | float]) -> Value:
-        # Labels go straight into the slot: they are the engine's own printable names, and the
-        # checking `label` setter would cost a tenth of an epoch that rebuilds its graph.
+    def __call__(self, x: Sequence[Value | float], tag: str | None = None) -> Value:
+        """The neuron on one input; `tag` starts its nodes' labels (default: `sample_tag` of `x`)."""
+        if tag is None:
+            tag = sample_tag(x)
+        # Labels go straight into the slot: they are the engine's own printable names (the tag is
+        # "s" and digits), and the checking `label` setter would cost a tenth of a rebuilt epoch.
         act = self.b  # b + w0·x0 + w1·x1 + ..., the very nodes micrograd's sum() builds, labelled
         for wi, xi, product_label, sum_label in zip(self.w, x, self._product_labels, self._sum_labels):
             product = wi * xi
-            product._label = product_label
+            product._label = tag + product_label
             act = act + product
-            act._label = sum_label
-        act._label = f"{self.name}act"  # w·x + b, before the nonlinearity
+            act._label = tag + sum_label
+        act._label = f"{tag}{self.name}act"  # w·x + b, before the nonlinearity
         if not self.nonlin:
             return act
         out = getattr(act, self.activation)()  # act.relu(), act.tanh() or act.sigmoid()
-        out._label = f"{self.name}out"
+        out._label = f"{tag}{self.name}out"
         return out
 
     def predict(self, x: Sequence[float]) -> float:
@@ -109,8 +128,10 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, **kwargs):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
-    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
+    def __call__(self, x: Sequence[Value | float], tag: str | None = None) -> Value | list[Value]:
+        if tag is None:
+            tag = sample_tag(x)
+        out = [n(x, tag) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def predict(self, x: Sequence[float]) -> float | list[float]:
@@ -141,8 +162,9 @@ class MLP(Module):
             layer._name(f"L{i}.")
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        tag = sample_tag(x)  # the sample of the inputs names the nodes of every layer
         for layer in self.layers:
-            x = layer(x)
+            x = layer(x, tag)
         return x
 
     def predict(self, x: Sequence[float]) -> float | list[float]:

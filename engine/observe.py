@@ -12,7 +12,6 @@ including writes to nodes that are not the step's operands.
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import traceback
@@ -21,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine.foreign import GraphShape, number, walk
-from engine.recording import Recording
+from engine.recording import Recording, collector_paused
 from engine.text import one_line, printable
 
 
@@ -29,27 +28,13 @@ def record_observed_pass(output: object) -> Recording:
     """The pass over `output`'s graph as the learner's code computes it, every step judged."""
     from engine.judge import judge
 
-    with _collector_paused():
+    with collector_paused():
         shape = walk(output)
         computed = [i for i, operands in enumerate(shape.operands) if operands]
         log = run_backward(shape, computed)
         recording = replay(shape, _values(shape), computed, log)
         recording.findings = judge(recording, log)
     return recording
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cycle collection while recording: the learner's graph is tens of thousands of objects in
-    reference cycles (each closure holds its node), and every collection would walk them all,
-    while the recording makes none of the cyclic garbage collections are for."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _values(shape: GraphShape) -> array:
@@ -154,7 +139,7 @@ def replay(shape: GraphShape, values: array, computed: list[int], log: GradWrite
     """Turn the writes into the recording's edges: each one's grad before and after, and the
     steps of the first and last write to every grad."""
     n = len(shape.nodes)
-    index = {id(node): i for i, node in enumerate(shape.nodes)}.get
+    index = shape.index.get
     operand_of = [index(id(obj), -1) for obj in log.objects]
     written = log.values
     if -1 in operand_of:  # writes to grads outside this graph: not part of its pass

@@ -8,7 +8,9 @@ An `Op` is a `str` (``node._op == "+"`` works as in micrograd) that also carries
 - ``forward(*operand_data) -> float``: the node's value from its operands' values;
 - ``local(out, *operand_data) -> tuple``: d out / d operand for each operand, in operand order;
 - ``formula`` / ``local_text``: how the lecture writes them, with ``{0}``, ``{1}`` for the operands
-  and ``{out}`` for the node itself;
+  and ``{out}`` for the node itself (tanh's local derivative is ``1 − {out}²``, as the lecture's
+  ``(1 - t**2)`` is written in terms of the output);
+- ``passes``: what the op's backward step does with the grad ``{grad}`` it passes on, in words;
 - ``method``: the Python method that computes it in a micrograd-style class (``__mul__``, ``tanh``),
   so a wrong number in a learner's own class can point at the method to look at.
 
@@ -30,6 +32,7 @@ class Op(str):
     local: Callable[..., tuple[float, ...]]
     formula: str
     local_text: tuple[str, ...]
+    passes: str
     method: str
     exponent: float | None = None
     known = True  # False: an op of the learner's own that mgtui can show but not compute
@@ -55,10 +58,12 @@ def _op(
     local: Callable[..., tuple[float, ...]],
     formula: str,
     local_text: tuple[str, ...],
+    passes: str = "passes its grad {grad} to its operands, each times its local derivative",
     method: str = "",
 ) -> Op:
     op = Op(symbol)
     op.forward, op.local, op.formula, op.local_text, op.method = forward, local, formula, local_text, method
+    op.passes = passes
     return op
 
 
@@ -68,7 +73,7 @@ def _domain_error(op: str, why: str, x: float) -> ValueError:
 
 # --- the operations --------------------------------------------------------------------------
 
-LEAF = _op("", lambda: math.nan, lambda out: (), "", ())
+LEAF = _op("", lambda: math.nan, lambda out: (), "", (), "")
 
 ADD = _op(
     "+",
@@ -76,6 +81,7 @@ ADD = _op(
     lambda out, a, b: (1.0, 1.0),
     "{0} + {1}",
     ("1", "1"),
+    "passes its grad {grad} unchanged to each operand",
     "__add__",
 )
 
@@ -85,6 +91,7 @@ MUL = _op(
     lambda out, a, b: (b, a),
     "{0} · {1}",
     ("{1}", "{0}"),
+    "each operand gets the other one's value times its grad {grad}",
     "__mul__",
 )
 
@@ -99,7 +106,8 @@ TANH = _op(
     _tanh,
     lambda out, a: (1 - out**2,),
     "tanh({0})",
-    ("1 − tanh²({0})",),
+    ("1 − {out}²",),
+    "its operand gets its grad {grad} times tanh's slope 1 − {out}²",
     "tanh",
 )
 
@@ -109,6 +117,7 @@ RELU = _op(
     lambda out, a: (float(out > 0),),
     "relu({0})",
     ("1 if {0} > 0 else 0",),
+    "its operand gets its grad {grad} if it was positive, else nothing",
     "relu",
 )
 
@@ -125,7 +134,8 @@ EXP = _op(
     _exp,
     lambda out, a: (out,),  # d/dx e^x = e^x: the output itself, not the input
     "exp({0})",
-    ("exp({0})",),
+    ("{out}",),
+    "its operand gets its grad {grad} times exp's slope: its own value {out}",
     "exp",
 )
 
@@ -142,6 +152,7 @@ LOG = _op(
     lambda out, a: (1 / a,),
     "log({0})",
     ("1/{0}",),
+    "its operand gets its grad {grad} times log's slope 1/{0}",
     "log",
 )
 
@@ -159,7 +170,8 @@ SIGMOID = _op(
     _sigmoid,
     lambda out, a: (out * (1 - out),),
     "σ({0})",
-    ("σ({0}) · (1 − σ({0}))",),
+    ("{out} · (1 − {out})",),
+    "its operand gets its grad {grad} times σ's slope {out} · (1 − {out})",
     "sigmoid",
 )
 
@@ -170,6 +182,7 @@ SUB = _op(
     lambda out, a, b: (1.0, -1.0),
     "{0} − {1}",
     ("1", "−1"),
+    "passes its grad {grad} to {0}, and its negative to {1}",
     "__sub__",
 )
 
@@ -186,6 +199,7 @@ DIV = _op(
     lambda out, a, b: (1 / b, -a / (b * b)),
     "{0} / {1}",
     ("1/{1}", "−{0}/{1}²"),
+    "{0} gets its grad {grad} times 1/{1}; {1} gets it times −{0}/{1}²",
     "__truediv__",
 )
 
@@ -224,12 +238,22 @@ def power(exponent: float) -> Op:
         forward,
         local,
         "{0}^" + _exponent_text(k),
-        (f"{_exponent_text(k)}·{{0}}^{_exponent_text(k - 1)}",),
+        (_power_rule_text(k),),
+        f"its operand gets its grad {{grad}} times the power rule's slope {_power_rule_text(k)}",
         "__pow__",
     )
     op.exponent = k
     _powers[exponent] = op
     return op
+
+
+def _power_rule_text(k: float) -> str:
+    """d/dx x^k = k·x^(k−1), as one writes it: ``2·x`` for a square, not ``2·x^1``."""
+    if k - 1 == 1:
+        return f"{_exponent_text(k)}·{{0}}"
+    if k - 1 == 0:
+        return _exponent_text(k)
+    return f"{_exponent_text(k)}·{{0}}^{_exponent_text(k - 1)}"
 
 
 def _exponent_text(k: float) -> str:
@@ -270,6 +294,8 @@ def unknown_op(symbol: str, arity: int) -> Op:
         raise ValueError(f"op {symbol!r} is not one mgtui knows, so it cannot compute it")
 
     operands = ", ".join(f"{{{j}}}" for j in range(arity))
-    op = _op(symbol, cannot, cannot, f"{symbol}({operands})", ("?",) * arity)
+    literal = symbol.replace("{", "{{").replace("}", "}}")  # the symbol is text in a template, not fields
+    passes = f"op {literal!r} is yours: mgtui shows what your _backward added"
+    op = _op(symbol, cannot, cannot, f"{literal}({operands})", ("?",) * arity, passes)
     op.known = False
     return op

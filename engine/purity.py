@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import dis
+import gc
 import sys
 from pathlib import Path
 from types import BuiltinFunctionType, CodeType, FrameType, FunctionType, ModuleType
@@ -66,14 +67,21 @@ class PurityWatch:
         self.found: str | None = None
         self._judged: set[CodeType] = set()
         self._previous: Any = None
+        self._collecting = False
 
     def __enter__(self) -> PurityWatch:
         self._previous = sys.gettrace()  # a debugger's or coverage's tracer keeps working through ours
+        # A collection runs gc.callbacks (a profiler's, hypothesis') on whichever thread allocates:
+        # with the collector off for the one forward pass watched, none is judged as the loss's code.
+        self._collecting = gc.isenabled()
+        gc.disable()
         sys.settrace(self._on_call)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         sys.settrace(self._previous)
+        if self._collecting:
+            gc.enable()
 
     def _on_call(self, frame: FrameType, event: str, arg: object) -> Any:
         code = frame.f_code

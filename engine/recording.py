@@ -15,9 +15,13 @@ step is a copy of a few recorded numbers, whoever made them.
 
 from __future__ import annotations
 
+import gc
 import math
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from engine.ops import Op
 from engine.text import label_text
@@ -77,16 +81,66 @@ class Recording:
     def seed_step(self) -> int:
         return len(self.computed)
 
+    @cached_property
+    def names(self) -> NodeNames:
+        return NodeNames(self.labels, self.operands, self.nodes, self.values, self.observed)
 
-def node_name(labels: list[str], node: int) -> str:
-    """The node's label, or a stable short id (its place in the topological order)."""
-    return labels[node] or f"#{node}"
+
+class NodeNames:
+    """What each node is called in the step texts, the tree and the list.
+
+    Its label; a leaf without one (a number the scenario wrote as a literal, ``2 * n``, which the
+    operator wraps in a Value) by its value, as it was written; any other unlabelled node by its
+    place in the topological order, ``#12``. Names are made on first use: a graph of 100,000
+    nodes opens without naming them all.
+
+    A learner's own class (micrograd's, say) often labels nothing, so there every leaf is
+    unlabelled, inputs and weights too: only a whole number reads as a literal (``2 * x`` wraps
+    the int 2), and a float leaf keeps its ``#id`` — two weights of 0.5 must not share a name.
+    """
+
+    def __init__(
+        self, labels: list[str], operands: list[tuple[int, ...]], nodes: list, values, observed: bool = False
+    ) -> None:
+        self.labels, self.operands, self.nodes, self.values = labels, operands, nodes, values
+        self.observed = observed
+        self._made: dict[int, str] = {}
+
+    def __getitem__(self, node: int) -> str:
+        label = self.labels[node]
+        if label:
+            return label
+        name = self._made.get(node)
+        if name is None:
+            if self.is_constant(node):
+                name = constant_text(getattr(self.nodes[node], "data", None), self.values[node])
+            else:
+                name = f"#{node}"
+            self._made[node] = name
+        return name
+
+    def symbol(self, node: int) -> str:
+        """The name as an operand in a formula: ``(x1*w1 + x2*w2)``, ``(-1)`` keep the arithmetic readable."""
+        name = self[node]
+        return name if is_atom(name) else f"({name})"
+
+    def grad(self, node: int) -> str:
+        """``a.grad``, ``(x1*w1 + x2*w2).grad``; a literal's in parentheses, ``(2).grad``, not ``2.grad``."""
+        return f"({self[node]}).grad" if self.is_constant(node) else f"{self.symbol(node)}.grad"
+
+    def is_constant(self, node: int) -> bool:
+        """An unlabelled leaf: a number written into the scenario's code, not a variable of it."""
+        if self.labels[node] or self.operands[node]:
+            return False
+        return not self.observed or type(getattr(self.nodes[node], "data", None)) is int
 
 
-def symbol(labels: list[str], node: int) -> str:
-    """The name as an operand in a formula: ``(x1*w1 + x2*w2)`` keeps the arithmetic readable."""
-    name = node_name(labels, node)
-    return name if is_atom(name) else f"({name})"
+def constant_text(data: object, value: float) -> str:
+    """A literal as the scenario wrote it: ``2`` for the int 2, ``0.01``, ``-1.0``; long floats to 6 digits."""
+    if type(data) is int and data == value:
+        return str(data)
+    text = repr(value)
+    return text if len(text) <= 10 else format_number(value)
 
 
 def is_atom(text: str) -> bool:
@@ -94,16 +148,20 @@ def is_atom(text: str) -> bool:
 
 
 def chain_rule_text(
-    labels: list[str], node: int, operands: tuple[int, ...], op: Op, slot: int, local: float, upstream: float
+    names: NodeNames, node: int, operands: tuple[int, ...], op: Op, slot: int, local: float, upstream: float
 ) -> str:
     """One contribution as the lecture writes it: ``a.grad += b · e.grad = -3.0 · -2.0 = 6.0``."""
-    names = [symbol(labels, o) for o in operands]
-    local_text = op.local_text[slot].format(*names)
+    local_text = local_derivative_text(names, node, operands, op, slot)
     local_text = local_text if is_atom(local_text) else f"({local_text})"
     return (
-        f"{symbol(labels, operands[slot])}.grad += {local_text} · {symbol(labels, node)}.grad"
+        f"{names.grad(operands[slot])} += {local_text} · {names.grad(node)}"
         f" = {format_number(local)} · {format_number(upstream)} = {format_number(local * upstream)}"
     )
+
+
+def local_derivative_text(names: NodeNames, node: int, operands: tuple[int, ...], op: Op, slot: int) -> str:
+    """d node / d operand `slot` symbolically, in the nodes' names: ``1 − o²``, ``b``, ``2·x``."""
+    return op.local_text[slot].format(*(names.symbol(o) for o in operands), out=names.symbol(node))
 
 
 def format_number(x: float | None) -> str:
@@ -118,6 +176,22 @@ def format_number(x: float | None) -> str:
             return f"{round(x)}.0"
         return repr(x)  # 2.0000001 would round to "2": never let an inexact number look exact
     return text
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cycle collection while a pass (or a training tape) is recorded: recording allocates some
+    100,000 small lists and tuples while the whole graph is alive, and the collections they would
+    set off walk that graph again and again though the recording makes no cyclic garbage (measured:
+    a fifth of a tape's recording on moons; more for a learner's graph, whose closures put every
+    node in a reference cycle)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the engine's own pass ------------------------------------------------------------------------

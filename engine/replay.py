@@ -32,8 +32,9 @@ class Replay(Protocol):
         """The loss and the scores for the parameters' current `.data`."""
         ...
 
-    def backward(self) -> list[float]:
-        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`)."""
+    def backward(self, starts: Sequence[float] | None = None) -> list[float]:
+        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`),
+        added to `starts` (each of `tape.parameters`' grad before backward; None: all 0.0)."""
         ...
 
 
@@ -92,6 +93,8 @@ class PythonReplay:
             self.values[slot] = number
         self.grads: list[float] = [0.0] * tape.grad_size
         self.grads[0] = 1.0  # Value.backward: the loss's own grad
+        self._starts = tape.parameter_starts
+        self._zeros = [0.0] * len(tape.parameter_starts)
         self._parameters = tape.parameter_values
         self._forward = [self._compile_forward(group) for group in tape.forward]
         self._locals = [self._compile_local(group) for group in tape.locals]
@@ -109,15 +112,16 @@ class PythonReplay:
             step(values)
         return values[self.tape.loss], self._scores(values)
 
-    def backward(self) -> list[float]:
-        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`)."""
-        if not self.tape.differentiable:
-            return [0.0] * len(self.tape.parameter_grads)
+    def backward(self, starts: Sequence[float] | None = None) -> list[float]:
+        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`),
+        added to `starts` (each of `tape.parameters`' grad before backward; None: all 0.0)."""
         values, grads = self.values, self.grads
-        for step in self._locals:
-            step(values)
-        for step in self._backward:
-            step(values, grads)
+        grads[self._starts.start : self._starts.stop] = self._zeros if starts is None else starts
+        if self.tape.differentiable:
+            for step in self._locals:
+                step(values)
+            for step in self._backward:
+                step(values, grads)
         return list(self._parameter_grads(grads))
 
     # --- compiling each group into one C-level loop -----------------------------------------------
@@ -152,7 +156,8 @@ class PythonReplay:
     @staticmethod
     def _compile_backward(group: Gather) -> Callable[[list, list], None]:
         out, stop = group.out, group.out + group.count
-        fold = compile_fold(group.local, group.grad, group.count, group.width, from_zero=True)
+        start = None if group.start is None else gather(group.start)
+        fold = compile_fold(group.local, group.grad, group.count, group.width, from_zero=True, start=start)
 
         def accumulate(values: list, grads: list) -> None:
             grads[out:stop] = fold(values, grads)
@@ -165,9 +170,12 @@ NARROW = 8  # folds up to this wide run column by column; wider ones row by row 
 Fold2 = Callable[[Sequence, Sequence], Iterator]
 
 
-def compile_fold(left: list[int], right: list[int], count: int, width: int, from_zero: bool) -> Fold2:
+def compile_fold(
+    left: list[int], right: list[int], count: int, width: int, from_zero: bool, start: Slots | None = None
+) -> Fold2:
     """``fold(xs, ys)``: for each of `count` rows, ``xs[l0]·ys[r0] + xs[l1]·ys[r1] + ...`` over
-    `width` terms, added from the left — after ``0.0 +`` if `from_zero` (how a grad starts).
+    `width` terms, added from the left — after ``0.0 +`` if `from_zero` (how a grad starts), or
+    after ``ys[s] +`` for the row's slot s in `start` (a parameter's grad before backward).
     `left` and `right` list the slots row after row."""
     if width <= NARROW:
         columns = [(gather(left[j::width]), gather(right[j::width])) for j in range(width)]
@@ -175,7 +183,9 @@ def compile_fold(left: list[int], right: list[int], count: int, width: int, from
 
         def by_columns(xs: Sequence, ys: Sequence) -> Iterator:
             total = map(mul, first_left(xs), first_right(ys))
-            if from_zero:
+            if start is not None:
+                total = map(add, start(ys), total)
+            elif from_zero:
                 total = map(add, repeat(0.0, count), total)
             for column_left, column_right in rest:
                 total = map(add, total, map(mul, column_left(xs), column_right(ys)))
@@ -187,6 +197,8 @@ def compile_fold(left: list[int], right: list[int], count: int, width: int, from
     def by_rows(xs: Sequence, ys: Sequence) -> Iterator:
         products = map(mul, lefts(xs), rights(ys))
         rows = zip(*[products] * width)  # consecutive `width` products: one row each
+        if start is not None:
+            return map(reduce, repeat(add, count), rows, start(ys))
         if from_zero:
             return map(reduce, repeat(add, count), rows, repeat(0.0, count))
         return map(reduce, repeat(add, count), rows)

@@ -11,7 +11,7 @@ inputs, and `numpy.power` computes ``x**2`` as ``x*x``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import repeat
 
 import numpy as np
@@ -102,16 +102,18 @@ class NumpyReplay:
                 step(values)
         return float(values[self.tape.loss]), tuple(values[self._scores].tolist())
 
-    def backward(self) -> list[float]:
-        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`)."""
-        if not self.tape.differentiable:
-            return [0.0] * len(self.tape.parameter_grads)
+    def backward(self, starts: Sequence[float] | None = None) -> list[float]:
+        """d loss / d parameter for each entry of the trainer's parameter list (after `forward`),
+        added to `starts` (each of `tape.parameters`' grad before backward; None: all 0.0)."""
         values, grads = self.values, self.grads
-        with np.errstate(all="ignore"):
-            for step in self._locals:
-                step(values)
-            for step in self._backward:
-                step(values, grads)
+        first, stop = self.tape.parameter_starts.start, self.tape.parameter_starts.stop
+        grads[first:stop] = 0.0 if starts is None else starts
+        if self.tape.differentiable:
+            with np.errstate(all="ignore"):
+                for step in self._locals:
+                    step(values)
+                for step in self._backward:
+                    step(values, grads)
         return grads[self._parameter_grads].tolist()
 
     # --- compiling each group into one numpy expression -------------------------------------------
@@ -149,6 +151,16 @@ class NumpyReplay:
     def _compile_backward(group: Gather) -> Callable[[np.ndarray, np.ndarray], None]:
         out, stop = group.out, group.out + group.count
         local, grad = _indices(group.local, group.count, group.width), _indices(group.grad, group.count, group.width)
+        if group.start is not None:
+            start = _indices(group.start, group.count)
+
+            def accumulate_onto(values: np.ndarray, grads: np.ndarray) -> None:
+                products = values[local] * grads[grad]
+                products[:, 0] = grads[start] + products[:, 0]  # a parameter's grad before backward, first
+                np.add.accumulate(products, axis=1, out=products)
+                grads[out:stop] = products[:, -1]
+
+            return accumulate_onto
 
         def accumulate(values: np.ndarray, grads: np.ndarray) -> None:
             products = values[local] * grads[grad]

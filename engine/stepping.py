@@ -25,12 +25,12 @@ from engine.judge import close
 from engine.ops import Op
 from engine.recording import (
     Finding,
+    NodeNames,
     Recording,
     chain_rule_text,
     format_number,
-    node_name,
+    local_derivative_text,
     record_engine_pass,
-    symbol,
 )
 from engine.value import Value
 
@@ -49,7 +49,7 @@ class Contribution:
 
     operand: int
     local: float
-    local_text: str  # the local derivative symbolically, e.g. "1 − tanh²(n)"
+    local_text: str  # the local derivative symbolically, e.g. "1 − o²"
     upstream: float  # the grad of the node passing it on
     before: float | None  # None: this is the first contribution, the grad was not computed yet
     after: float
@@ -76,9 +76,10 @@ class Step:
     node: int
     operands: tuple[int, ...]
     value: float  # forward: the value computed; seed and backward: the node's grad
-    text: tuple[str, ...]  # the step in words and numbers, one line per equation
+    text: tuple[str, ...]  # the step in numbers, one line per equation
     contributions: tuple[Contribution, ...] = ()
     findings: tuple[Finding, ...] = ()  # where the learner's own code disagrees with the chain rule
+    summary: str = ""  # what the step does, in words: "passes its grad 0.5 unchanged to each operand"
 
 
 class Timeline:
@@ -121,6 +122,7 @@ class Timeline:
         )
         self.edge_first, self._edge_operand, self.edge_slot = r.edge_first, r.edge_operand, r.edge_slot
         self.observed = r.observed
+        self.names: NodeNames = r.names
         self.output_index = len(self.nodes) - 1
         self._forward_step = forward_step = [-1] * len(self.nodes)
         for k, i in enumerate(self.computed):
@@ -203,8 +205,10 @@ class Timeline:
         return node in self.flagged_nodes
 
     def steps_touching(self, node: int) -> list[int]:
-        """Steps that compute `node`, seed it, pass its grad on, or add to its grad, in order."""
-        steps = {self.backward_step_of(c) for c in self.consumers(node)}
+        """Steps that compute `node`, read its value, seed it, pass its grad on, or add to its grad, in order."""
+        consumers = self.consumers(node)
+        steps = {self.backward_step_of(c) for c in consumers}
+        steps.update(self.forward_step_of(c) for c in consumers)
         steps.update((self.forward_step_of(node), self.backward_step_of(node)))
         if node == self.output_index:
             steps.add(self.seed_step)
@@ -214,12 +218,12 @@ class Timeline:
     # --- describing steps -----------------------------------------------------------------------
 
     def name(self, node: int) -> str:
-        """The node's label, or a stable short id (its place in the topological order)."""
-        return node_name(self.labels, node)
+        """The node's label; a literal by its value (``2``); else a stable short id, ``#12`` (see `NodeNames`)."""
+        return self.names[node]
 
     def symbol(self, node: int) -> str:
         """The name as an operand in a formula: ``(x1*w1 + x2*w2)`` keeps the arithmetic readable."""
-        return symbol(self.labels, node)
+        return self.names.symbol(node)
 
     def step(self, index: int) -> Step:
         """What step `index` does, in numbers and words.
@@ -242,15 +246,20 @@ class Timeline:
         operands = self.operands[node]
         findings = self.findings.get(index, ())
         if phase == "forward":
-            return Step(index, phase, node, operands, self.values[node], (self._forward_text(node),), (), findings)
+            text = (self._forward_text(node),)
+            summary = "its value from its operands"
+            return Step(index, phase, node, operands, self.values[node], text, (), findings, summary)
         if phase == "seed":
             name = self.symbol(node)
-            text = f"{name}.grad = 1.0   (d{name}/d{name}: the output against itself)"
-            return Step(index, phase, node, operands, 1.0, (text,))
+            text = f"{self.names.grad(node)} = 1.0   (d{name}/d{name}: the output against itself)"
+            return Step(index, phase, node, operands, 1.0, (text,), summary="the backward pass starts at the output")
         contributions = self._contributions(node, index)
         text = tuple(self._contribution_text(node, j, c) for j, c in enumerate(contributions))
         upstream = contributions[0].upstream if contributions else self.grads[node]
-        return Step(index, phase, node, operands, upstream, text, contributions, findings)
+        summary = self.ops[node].passes.format(
+            *(self.symbol(o) for o in operands), grad=format_number(upstream), out=self.symbol(node)
+        )
+        return Step(index, phase, node, operands, upstream, text, contributions, findings, summary)
 
     def _forward_text(self, node: int) -> str:
         op, operands = self.ops[node], self.operands[node]
@@ -278,7 +287,6 @@ class Timeline:
         """One per operand slot: the write that slot made (for a learner's class: none, maybe)."""
         operands, op = self.operands[node], self.ops[node]
         upstream = self.upstream_at(step)
-        names = [self.symbol(o) for o in operands]
         edges = self.edges_of(step)
         slot_edge = {}
         for k, e in enumerate(edges):
@@ -307,7 +315,7 @@ class Timeline:
                 Contribution(
                     operand=operand,
                     local=local,
-                    local_text=op.local_text[j].format(*names),
+                    local_text=local_derivative_text(self.names, node, operands, op, j),
                     upstream=upstream,
                     before=before,
                     after=after,
@@ -327,10 +335,10 @@ class Timeline:
         if not self.ops[node].known:
             added = c.after - (c.before or 0.0)
             return (
-                f"{self.symbol(c.operand)}.grad += {format_number(added)}"
+                f"{self.names.grad(c.operand)} += {format_number(added)}"
                 f"   (op {str(self.ops[node])!r} is yours: mgtui shows what your _backward added)"
             )
-        return chain_rule_text(self.labels, node, self.operands[node], self.ops[node], slot, c.local, c.upstream)
+        return chain_rule_text(self.names, node, self.operands[node], self.ops[node], slot, c.local, c.upstream)
 
     def nodes_changed_by(self, step: int) -> set[int]:
         """The step's node and every node whose value or grad the step set."""
@@ -370,18 +378,28 @@ def numerical_grad(values, operands: list[tuple[int, ...]], ops: list[Op], node:
 
 def _output_with(values, operands: list[tuple[int, ...]], ops: list[Op], node: int, value: float) -> float:
     """The output recomputed with `node` set to `value` (only what lies downstream of it)."""
+    return forward_again(values, operands, ops, {node: value})[-1]
+
+
+def forward_again(values, operands: list[tuple[int, ...]], ops: list[Op], changed: dict[int, float]) -> list[float]:
+    """Every value after setting the nodes in `changed` and rerunning the forward pass from the op table.
+
+    Only what lies downstream of a changed node is recomputed; everything else keeps its recorded
+    value, bit for bit.
+    """
     downstream = bytearray(len(operands))
-    downstream[node] = 1
     current = list(values)
-    current[node] = value
-    for i in range(node + 1, len(operands)):
+    for node, value in changed.items():
+        downstream[node] = 1
+        current[node] = value
+    for i in range(min(changed, default=len(operands)) + 1, len(operands)):
         if any(downstream[o] for o in operands[i]):
             downstream[i] = 1
             op = ops[i]
             if not op.known:
                 raise ValueError(f"op {str(op)!r} is not one mgtui knows, so it cannot rerun the forward pass")
             current[i] = op.forward(*(current[o] for o in operands[i]))
-    return current[-1]
+    return current
 
 
 class Cursor:
@@ -485,14 +503,19 @@ class Cursor:
     def previous_phase(self) -> bool:
         return self.seek(next((b for b in reversed(self.timeline.phase_boundaries) if b < self.position), 0))
 
-    def next_touching(self, node: int) -> bool:
-        """To just after the next step that involves `node` (see `Timeline.steps_touching`)."""
-        steps = self.timeline.steps_touching(node)
+    def next_touching(self, *nodes: int) -> bool:
+        """To just after the next step that involves any of `nodes` (see `Timeline.steps_touching`)."""
+        steps = self._steps_touching(nodes)
         return self.seek(next((s + 1 for s in steps if s + 1 > self.position), self.position))
 
-    def previous_touching(self, node: int) -> bool:
-        steps = self.timeline.steps_touching(node)
+    def previous_touching(self, *nodes: int) -> bool:
+        steps = self._steps_touching(nodes)
         return self.seek(next((s + 1 for s in reversed(steps) if s + 1 < self.position), self.position))
+
+    def _steps_touching(self, nodes: tuple[int, ...]) -> list[int]:
+        if len(nodes) == 1:
+            return self.timeline.steps_touching(nodes[0])
+        return sorted({s for node in nodes for s in self.timeline.steps_touching(node)})
 
     def next_flagged(self) -> bool:
         """To just after the next step that disagrees with the chain rule."""

@@ -12,7 +12,9 @@ does, in the engine's order:
 - a sum is a left-to-right fold, as ``((b + w0·x0) + w1·x1) + ...`` builds it;
 - every gradient contribution is one multiply, ``local · grad`` as `Value._backward` does it;
 - a node's grad is the fold of its contributions from +0.0, in the order `Value.backward` applies
-  them (consumers in descending topological position, first operand slot before the second).
+  them (consumers in descending topological position, first operand slot before the second) —
+  a parameter's from the grad it held before backward, which is +0.0 after ``zero_grad`` and last
+  epoch's grad without it (the lecture's forgotten ``zero_grad``).
 
 Two shortcuts make the replay fast and change no float:
 
@@ -31,15 +33,14 @@ step per node.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import attrgetter
 
 from engine.ops import ADD, EXP, LEAF, MUL, Op, op_named
+from engine.recording import collector_paused
 from engine.value import Value, topological_order
 
 ONE = -1  # in a pair, "times 1": the pair (t, ONE) is the plain term t
@@ -84,14 +85,17 @@ class Local:
 
 @dataclass
 class Gather:
-    """`count` grads at ``out`` (grad slots), each ``0.0 + L0·G0 + L1·G1 + ...`` over `width`
-    contributions, folded from the left: L a value slot (a local derivative), G a grad slot."""
+    """`count` grads at ``out`` (grad slots), each ``S + L0·G0 + L1·G1 + ...`` over `width`
+    contributions, folded from the left: L a value slot (a local derivative), G a grad slot, and S
+    0.0 — or, for a group holding parameters, the grad slot in `start` (a parameter's grad before
+    backward; slot 1, always 0.0, for the others)."""
 
     out: int
     count: int
     width: int
     local: list[int]
     grad: list[int]
+    start: list[int] | None = None
 
 
 @dataclass
@@ -100,8 +104,9 @@ class Tape:
 
     Values: slot `one` holds 1, the parameters come next (`parameter_values` slots, in the order of
     `parameters`), then the constants, then each forward group's outputs, then local derivatives.
-    Grads: slot 0 is the loss (1.0), slot 1 is always 0.0 (the grad of a parameter the loss does
-    not reach), then each backward group's outputs.
+    Grads: slot 0 is the loss (1.0), slot 1 is always 0.0, then each parameter's grad before
+    backward (`parameter_starts`, in the order of `parameters`: all a parameter the loss does not
+    reach ends up with), then each backward group's outputs.
     """
 
     parameters: list[Value]  # distinct parameter Values, in first-seen order
@@ -112,6 +117,7 @@ class Tape:
     forward: list[Fold | Apply] = field(default_factory=list)
     locals: list[Local] = field(default_factory=list)
     backward: list[Gather] = field(default_factory=list)
+    parameter_starts: range = range(2, 2)  # grad slots
     grad_size: int = 2
     loss: int = 0  # value slot
     scores: list[int] = field(default_factory=list)  # value slots
@@ -134,22 +140,8 @@ class Tape:
 def record(loss: Value, scores: Sequence[Value], parameters: Sequence[Value]) -> Tape:
     """The tape of this graph: `loss` and `scores` as functions of `parameters`, everything else
     fixed. Raises `NotRecordable` for a graph it cannot replay exactly."""
-    with _collector_paused():
+    with collector_paused():
         return _record(loss, scores, parameters)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Recording allocates some 100,000 small lists and tuples while the whole graph is alive; the
-    collections they would set off walk that graph again and again (measured: a fifth of the
-    recording on moons) though it holds no cycle to find."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _record(loss: Value, scores: Sequence[Value], parameters: Sequence[Value]) -> Tape:
@@ -457,6 +449,9 @@ def _schedule_backward(
     """Group the grads by level (the loss is level 0) and contribution count; give each group
     consecutive grad slots, and say where each parameter's grad ends up."""
     grad_slot = {graph.root: 0}
+    start_of = {id(p): 2 + k for k, p in enumerate(graph.parameters)}
+    tape.parameter_starts = range(2, 2 + len(graph.parameters))
+    size = tape.parameter_starts.stop
     tape.differentiable = graph.live[graph.root]
     if tape.differentiable:
         contributions = _contributions(graph, chains, slots, local_slot)
@@ -466,7 +461,7 @@ def _schedule_backward(
             sources = contributions[target][1]
             level[target] = 1 + max(map(level.__getitem__, sources))
             groups.setdefault((level[target], len(sources)), []).append(target)
-        size = 2
+        nodes, is_parameter = graph.nodes, graph.is_parameter
         for (_, width), members in sorted(groups.items()):
             out = size
             size += len(members)
@@ -474,6 +469,10 @@ def _schedule_backward(
                 grad_slot[target] = out + k
             local = [lv for t in members for lv in contributions[t][0]]
             grad = [grad_slot[source] for t in members for source in contributions[t][1]]
-            tape.backward.append(Gather(out, len(members), width, local, grad))
-        tape.grad_size = size
-    tape.parameter_grads = [grad_slot.get(graph.position.get(id(p), -1), 1) for p in parameter_list]
+            start = None
+            if any(is_parameter[t] for t in members):
+                start = [start_of[id(nodes[t])] if is_parameter[t] else 1 for t in members]
+            tape.backward.append(Gather(out, len(members), width, local, grad, start))
+    tape.grad_size = size
+    position = graph.position
+    tape.parameter_grads = [grad_slot.get(position.get(id(p), -1), start_of[id(p)]) for p in parameter_list]

@@ -6,145 +6,36 @@ epoch, so a script, the headless printer and the training view all drive the ver
 The first epoch builds a real graph, as the lecture does; later epochs replay it from a tape
 (`engine.tape`) when they can, which gives the very same floats without building a graph. When the
 tape cannot stand in for the graph, training rebuilds it every epoch and `Trainer.tape_note` says why.
+
+Epochs are counted from 1, as they are printed; a learning-rate schedule is called with the
+lecture's step number k = epoch − 1 (micrograd's demo: ``1.0 - 0.9*k/100`` for k = 0 … 99). Every
+figure of an epoch — loss, accuracy, scores, grads, validation — is measured at the weights that
+epoch started from, before its update.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import numbers
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 
-from engine.losses import LOSSES, Loss, accuracy
-from engine.nn import Module, parameter_norms
+from engine.curve import Curve
+from engine.nn import Module
 from engine.purity import PurityWatch, engine_code_only
-from engine.replay import Replay, new_replay, same_number
-from engine.tape import NotRecordable, record
-from engine.text import label_text, one_line, printable
+from engine.recording import collector_paused
+from engine.records import EpochRecord, Snapshot, TrainingDiverged
+from engine.replay import Replay
+from engine.taping import ValidationTape, check_tape
+from engine.text import one_line, printable
+from engine.training_setup import Training
 from engine.value import Value
 
-Schedule = Callable[[int], float]
+__all__ = ["EpochRecord", "Snapshot", "Trainer", "Training", "TrainingDiverged", "train"]
+
 TAPE_KINDS = ("auto", "python", "numpy", "off")  # how epochs after the first run (see Trainer)
-
-
-@dataclass
-class Training:
-    """A training run: the model, the data, the loss, the learning rate and how many epochs.
-
-    `loss` is a name (``"sse"``: the lecture's sum of squared errors, ``"mse"``: its mean,
-    ``"hinge"``: micrograd's demo loss with L2) or a callable ``loss(scores, targets, model) -> Value``.
-    `learning_rate` is a number or a function of the epoch (micrograd's demo: ``1.0 - 0.9*k/100``).
-    """
-
-    model: Module  # or a learner's own: anything with parameters() that maps inputs to a Value
-    inputs: Sequence[Sequence[float]]
-    targets: Sequence[float]
-    loss: str | Loss = "mse"
-    learning_rate: float | Schedule = 0.05
-    epochs: int = 100
-    loss_fn: Loss = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model, Module) and not (
-            callable(self.model) and callable(getattr(self.model, "parameters", None))
-        ):
-            raise TypeError(
-                "model must be an engine.nn Module (MLP, Layer, Neuron) or your own model: callable on an input, "
-                f"with a parameters() method; got {type(self.model).__name__}"
-            )
-        if len(self.inputs) == 0:
-            raise ValueError("inputs is empty: training needs at least one sample")
-        if len(self.inputs) != len(self.targets):
-            raise ValueError(f"{len(self.inputs)} inputs but {len(self.targets)} targets: they must pair up")
-        _check_data(self.inputs, self.targets, _input_width(self.model))
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be a whole number ≥ 1, got {self.epochs!r}")
-        if isinstance(self.loss, str):
-            if self.loss not in LOSSES:
-                raise ValueError(f"unknown loss {self.loss!r}: use one of {', '.join(LOSSES)} or a function")
-            self.loss_fn = LOSSES[self.loss]
-        elif callable(self.loss):
-            self.loss_fn = self.loss
-        else:
-            raise TypeError(f"loss must be a name or a function, got {type(self.loss).__name__}")
-        if not callable(self.learning_rate) and not isinstance(self.learning_rate, (int, float)):
-            raise TypeError(f"learning_rate must be a number or a function of the epoch, got {self.learning_rate!r}")
-
-    def rate(self, epoch: int) -> float:
-        rate = self.learning_rate(epoch) if callable(self.learning_rate) else self.learning_rate
-        return float(rate)
-
-    @property
-    def loss_name(self) -> str:
-        name = self.loss if isinstance(self.loss, str) else getattr(self.loss, "__name__", "custom")
-        return label_text(name) or "custom"  # shown beside the loss: the learner's function may be named anything
-
-
-def _input_width(model: object) -> int | None:
-    """How many numbers one input of `model` takes, where the model says: an engine Neuron, Layer
-    or MLP, or a learner's built the lecture's way (``layers`` of ``neurons`` with weights ``w``)."""
-    for _ in range(3):
-        weights = getattr(model, "w", None)
-        if isinstance(weights, (list, tuple)):
-            return len(weights)
-        parts = getattr(model, "layers", None) or getattr(model, "neurons", None)
-        if not isinstance(parts, (list, tuple)) or not parts:
-            return None
-        model = parts[0]
-    return None
-
-
-def _check_data(inputs: Sequence, targets: Sequence, width: int | None) -> None:
-    """Refuse data that would train on something else than what was written: the neuron's
-    ``zip(self.w, x)`` silently drops the numbers of a row wider than the model, and uses fewer
-    weights for a shorter one, so a ragged or misfitting row would train without a word."""
-    first = None
-    for i, row in enumerate(inputs):  # lists, tuples, numpy rows: anything with a length
-        if isinstance(row, (str, bytes, dict)) or not hasattr(row, "__len__"):
-            raise TypeError(f"inputs[{i}] must be a list of numbers, got {type(row).__name__}")
-        if first is None:
-            first = len(row)
-        elif len(row) != first:
-            raise ValueError(f"inputs[{i}] has {_numbers(len(row))} but inputs[0] has {first}: rows must be one width")
-        for j, x in enumerate(row):
-            if not isinstance(x, numbers.Real):
-                raise TypeError(f"inputs[{i}][{j}] must be a number, got {type(x).__name__}")
-    if width is not None and first != width:
-        raise ValueError(f"each input has {_numbers(first)} but the model takes {width}: make them match")
-    for i, y in enumerate(targets):
-        if not isinstance(y, numbers.Real):
-            raise TypeError(f"targets[{i}] must be a number, got {type(y).__name__}")
-
-
-def _numbers(count: int) -> str:
-    return "1 number" if count == 1 else f"{count} numbers"
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """What one epoch did. `loss` and `accuracy` are measured before that epoch's update."""
-
-    epoch: int
-    loss: float
-    accuracy: float
-    learning_rate: float
-    grad_norm: float
-    max_abs_grad: float
-    scores: tuple[float, ...]
-
-    @property
-    def finite(self) -> bool:
-        return math.isfinite(self.loss)
-
-
-class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite; training cannot go on from there."""
-
-    def __init__(self, record: EpochRecord) -> None:  # epochs count from 1, as the epoch lines do
-        super().__init__(f"loss became {record.loss} at epoch {record.epoch + 1}: training stopped")
-        self.record = record
+HISTORY = 1000  # records kept in Trainer.history: a run of any length keeps bounded memory
 
 
 class Trainer:
@@ -152,6 +43,9 @@ class Trainer:
 
     `tape`: ``"auto"`` replays epochs from a tape when it applies (with numpy if installed),
     ``"python"`` or ``"numpy"`` choose the replay, ``"off"`` rebuilds the graph every epoch.
+
+    Whatever calls the scenario's code (`step`, `look_ahead`) belongs on one thread; `latest`,
+    `curve`, `history` and the plain attributes may be read from another while it runs.
     """
 
     def __init__(self, training: Training, tape: str = "auto") -> None:
@@ -164,59 +58,161 @@ class Trainer:
         self.own_values = not isinstance(training.model, Module)  # a learner's model, of their own Values
         if self.own_values:
             _check_parameters(self.parameters)
-        self._initial_weights = [p.data for p in self.parameters]
-        self._weights_of_last_epoch = list(self._initial_weights)
-        self.history: list[EpochRecord] = []
+        self.parameter_labels = [getattr(p, "label", "") or f"p{i}" for i, p in enumerate(self.parameters)]
+        self.initial_weights = [p.data for p in self.parameters]
+        self._weights_of_last_epoch = list(self.initial_weights)
+        self.epochs_planned = training.epochs  # more once a finished run is continued (`extend`)
+        self.history: deque[EpochRecord] = deque(maxlen=HISTORY)  # the latest epochs' records
+        self.curve = Curve()  # every epoch's loss, in bounded memory
+        self.validation_curve = Curve()
+        self.latest: Snapshot | None = None  # the last epoch run, as the view paints it
         self.diverged: EpochRecord | None = None
-        self.rate_scale = 1.0  # the training view doubles / halves the schedule while paused
+        self.rate_scale = 1.0  # the training view doubles / halves the schedule
+        self.l2 = training.l2_strength  # the loss's L2 strength (None: it has no L2 term)
+        self._l2_wanted = self.l2  # set from any thread; the next epoch takes it up (never cleared: no race)
+        self._epochs_run = 0
+        self._schedule_cache: tuple[int, float] | None = None  # (k, the schedule's rate at k)
         self.tape_kind = tape
         self.replay: Replay | None = None  # the tape's replay once the first epoch recorded one
         self.tape_note = ""  # why epochs rebuild the graph although a tape was asked for
         self._tape_tried = tape == "off" or self.own_values  # a learner's model runs their own backward()
+        self.validation = ValidationTape(tape) if training.validation is not None else None
+
+    # --- where the run is ----------------------------------------------------------------------
 
     @property
     def epoch(self) -> int:
-        """How many epochs have run."""
-        return len(self.history)
+        """How many epochs have run (the number of the last one)."""
+        return self._epochs_run
 
     @property
     def finished(self) -> bool:
-        return self.diverged is not None or self.epoch >= self.training.epochs
+        return self.diverged is not None or self.epoch >= self.epochs_planned
+
+    def extend(self, epochs: int) -> None:
+        """Plan `epochs` more epochs: a finished run carries on from its last weights."""
+        if epochs < 1:
+            raise ValueError(f"extend by at least one epoch, got {epochs}")
+        self.epochs_planned += epochs
+
+    # --- the learning rate and the L2 strength ---------------------------------------------------
+
+    def scheduled_rate(self, epoch: int) -> float:
+        """The schedule's rate for the epoch after `epoch` epochs (k = `epoch`); past the planned
+        epochs of a continued run, its last one (`schedule_held`). Calls the scenario's schedule,
+        once per epoch: only from the thread that trains."""
+        rate = self.training.learning_rate
+        if not callable(rate):
+            return float(rate)
+        k = min(epoch, self.training.epochs - 1)
+        if self._schedule_cache is None or self._schedule_cache[0] != k:
+            self._schedule_cache = (k, self.training.rate(k))
+        return self._schedule_cache[1]
+
+    def look_ahead(self) -> float:
+        """The next epoch's learning rate, asking the schedule now, so `next_learning_rate` knows it."""
+        return self.scheduled_rate(self.epoch) * self.rate_scale
 
     @property
-    def next_learning_rate(self) -> float:
-        return self.training.rate(self.epoch) * self.rate_scale
+    def next_learning_rate(self) -> float | None:
+        """The next epoch's learning rate, if known without calling the scenario's code (a number,
+        or a schedule already asked by `look_ahead` or `step`); else None."""
+        rate = self.training.learning_rate
+        if not callable(rate):
+            return float(rate) * self.rate_scale
+        k = min(self.epoch, self.training.epochs - 1)
+        cache = self._schedule_cache
+        return cache[1] * self.rate_scale if cache is not None and cache[0] == k else None
+
+    @property
+    def schedule_held(self) -> bool:
+        """A continued run past the schedule's planned epochs: it keeps the schedule's last rate."""
+        return callable(self.training.learning_rate) and self.epoch >= self.training.epochs
+
+    def request_l2(self, alpha: float) -> None:
+        """Train with L2 strength `alpha` from the next epoch on (safe while another thread trains).
+        The strength is a constant of the graph: that epoch builds a real graph and records a new tape."""
+        if self.l2 is None:
+            raise ValueError(f"the loss {self.training.loss_name!r} has no L2 term (no alpha parameter)")
+        if not (alpha >= 0 and math.isfinite(alpha)):
+            raise ValueError(f"the L2 strength must be a number ≥ 0, got {alpha!r}")
+        self._l2_wanted = float(alpha)
+
+    @property
+    def next_l2(self) -> float | None:
+        """The L2 strength the next epoch will use."""
+        return self._l2_wanted
+
+    def _take_l2_request(self) -> None:
+        alpha = self._l2_wanted
+        if alpha != self.l2:
+            self.l2 = alpha
+            self._forget_tapes()
+
+    def _forget_tapes(self) -> None:
+        """The next epoch records the tapes afresh (and checks them against its real graph)."""
+        self.replay = None
+        self.tape_note = ""
+        self._tape_tried = self.tape_kind == "off" or self.own_values
+        if self.validation is not None:
+            self.validation.forget()
+
+    # --- one epoch -------------------------------------------------------------------------------
 
     def step(self) -> EpochRecord:
         """One epoch: forward, zero grad, backward, update. Raises `TrainingDiverged` on NaN/inf."""
         if self.diverged is not None:
             raise TrainingDiverged(self.diverged)
-        if self.epoch >= self.training.epochs:
-            raise RuntimeError(f"training is over: all {self.training.epochs} epochs have run")
-        model, learning_rate = self.training.model, self.next_learning_rate
-        self._weights_of_last_epoch = [p.data for p in self.parameters]
+        if self.epoch >= self.epochs_planned:
+            raise RuntimeError(f"training is over: all {self.epochs_planned} epochs have run")
+        self._take_l2_request()
+        training, model = self.training, self.training.model
+        learning_rate = self.scheduled_rate(self.epoch) * self.rate_scale
+        weights = [p.data for p in self.parameters]
+        self._weights_of_last_epoch = weights
 
-        loss, scores = self._replayed_epoch(model) if self.replay is not None else self._rebuilt_epoch(model)
-        if math.isfinite(loss):
-            grad_norm, max_abs_grad = parameter_norms(self.parameters)
+        if self.replay is not None:
+            loss, scores = self._replayed_epoch(model)
         else:
-            grad_norm = max_abs_grad = math.nan
+            with collector_paused():  # a graph of ~130,000 nodes per moons epoch, no cycle to find among them
+                loss, scores = self._rebuilt_epoch(model)
+        finite = math.isfinite(loss)
+        grads = [p.grad for p in self.parameters]
+        grad_norm, max_abs_grad = _norms(grads) if finite else (math.nan, math.nan)
+        measure = training.measure.of(scores, training.targets)
+        validation_loss = validation_measure = None
+        validation_scores: tuple[float, ...] = ()
+        if self.validation is not None:
+            validation_loss, validation_scores = self.validation.numbers(self, model)
+            validation_measure = training.measure.of(validation_scores, training.validation[1])
         record = EpochRecord(
-            epoch=self.epoch,
+            epoch=self.epoch + 1,
             loss=loss,
-            accuracy=accuracy(scores, self.training.targets),
+            measure=measure,
             learning_rate=learning_rate,
             grad_norm=grad_norm,
             max_abs_grad=max_abs_grad,
             scores=scores,
+            validation_loss=validation_loss,
+            validation_measure=validation_measure,
+            l2=self.l2,
         )
-        self.history.append(record)
-        if not record.finite:
+        self._remember(Snapshot(record, tuple(weights), tuple(grads), validation_scores))
+        if not finite:
             self.diverged = record
             raise TrainingDiverged(record)
         for p in self.parameters:
             p.data -= learning_rate * p.grad
         return record
+
+    def _remember(self, snapshot: Snapshot) -> None:
+        record = snapshot.record
+        self._epochs_run = record.epoch
+        self.history.append(record)
+        self.curve.append(record.epoch, record.loss)
+        if record.validation_loss is not None:
+            self.validation_curve.append(record.epoch, record.validation_loss)
+        self.latest = snapshot
 
     def _rebuilt_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
         """The lecture's epoch on a real graph: the loss and the scores, and (if the loss is
@@ -226,21 +222,28 @@ class Trainer:
         with PurityWatch() if watching else nullcontext() as watch:
             loss, scores = self._forward(model)
         if math.isfinite(loss.data):
-            if self.own_values:  # the lecture's zero_grad: a learner's model may have none
-                for p in self.parameters:
-                    p.grad = 0.0
-            else:
-                model.zero_grad()
+            if self.training.zero_grad:
+                self._zero_grad(model)
+            starts = {id(p): p.grad for p in self.parameters}  # what backward adds to
             loss.backward()
             if recording:
-                self._start_tape(model, loss, scores, watch)
+                self._start_tape(model, loss, scores, watch, starts)
         return loss.data, tuple(s.data for s in scores)
+
+    def _zero_grad(self, model: Module) -> None:
+        if self.own_values:  # the lecture's zero_grad: a learner's model may have none
+            for p in self.parameters:
+                p.grad = 0.0
+        else:
+            model.zero_grad()
 
     def _replayed_epoch(self, model: Module) -> tuple[float, tuple[float, ...]]:
         """The same epoch from the tape: the same loss, scores and grads, without a graph."""
+        replay = self.replay
         try:
-            loss, scores = self.replay.forward()
-            grads = self.replay.backward() if math.isfinite(loss) else None
+            loss, scores = replay.forward()
+            starts = None if self.training.zero_grad else [p.grad for p in replay.tape.parameters]
+            grads = replay.backward(starts) if math.isfinite(loss) else None
         except Exception as error:
             # A domain error, say: rebuild this epoch, so that what is raised is exactly what the
             # real graph raises. Should the real graph not fail, the tape was wrong: stop using it.
@@ -249,78 +252,100 @@ class Trainer:
             failed = one_line(error)  # the learner's code may have raised it: shown, so printable
             self.tape_note = f"rebuilding the graph every epoch: the tape failed at epoch {self.epoch + 1} ({failed})"
             return numbers
-        if grads is not None:  # what model.zero_grad(); loss.backward() leaves in the parameters
+        if grads is not None:  # what zero_grad (or not) and loss.backward() leave in the parameters
             for p, grad in zip(self.parameters, grads):
                 p.grad = grad
         return loss, scores
 
-    def _start_tape(self, model: Module, loss: Value, scores: list[Value], watch: PurityWatch | None) -> None:
+    def _start_tape(
+        self, model: Module, loss: Value, scores: list[Value], watch: PurityWatch | None, starts: dict[int, float]
+    ) -> None:
         """Record this epoch's graph and check the tape against it: same loss, scores and grads."""
         self._tape_tried = True
-        why_not = self._why_no_tape(model, watch)
-        if why_not is None:
-            try:
-                candidate = new_replay(record(loss, scores, self.parameters), self.tape_kind)
-                why_not = _disagreement(candidate, loss, scores, self.parameters)
-            except NotRecordable as error:
-                why_not = str(error)
-            except Exception as error:  # a tape failing where the graph did not: rebuild, and say so
-                why_not = f"the tape failed on the first epoch ({error!r})"
+        candidate, why_not = check_tape(self, model, loss, scores, watch, starts)
         if why_not is None:
             self.replay = candidate
         else:
             self.tape_note = printable(f"rebuilding the graph every epoch: {why_not}")
 
-    def _why_no_tape(self, model: Module, watch: PurityWatch | None) -> str | None:
-        if not isinstance(model, Module):
-            return "the model is not an engine.nn Module"
-        if type(model).zero_grad is not Module.zero_grad:
-            return "the model has its own zero_grad()"
-        if [id(p) for p in model.parameters()] != [id(p) for p in self.parameters]:
-            return "model.parameters() changed since training began"
-        if watch is not None:
-            return watch.found
-        return None
-
-    def restart(self) -> None:
-        """Back to the initial weights and epoch 0, as if the scenario had just been loaded."""
-        for p, w in zip(self.parameters, self._initial_weights):
+    def restart(self, keep_settings: bool = False) -> None:
+        """Back to the initial weights and epoch 0, as if the scenario had just been loaded; the
+        learning-rate scale and the L2 strength too, unless `keep_settings`."""
+        for p, w in zip(self.parameters, self.initial_weights):
             p.data = w
             p.grad = 0.0
-        self._weights_of_last_epoch = list(self._initial_weights)
+        self._weights_of_last_epoch = list(self.initial_weights)
         self.history.clear()
+        self.curve.clear()
+        self.validation_curve.clear()
+        self.latest = None
         self.diverged = None
-        self.rate_scale = 1.0
+        self._epochs_run = 0
+        self.epochs_planned = self.training.epochs
+        if not keep_settings:
+            self.rate_scale = 1.0
+            if self.l2 is not None:
+                self._l2_wanted = self.training.l2_strength
 
-    def loss_graph(self, sample: int | None = None) -> Value:
-        """The loss graph of the last epoch run (of the first one before any has run).
+    # --- graphs and predictions at an epoch's weights ------------------------------------------------
 
-        Built on a copy of the model holding that epoch's weights, so its output equals that
-        epoch's reported loss and stepping through it never disturbs training. With `sample`,
-        the loss of that one sample instead of the whole batch.
+    def loss_graph(
+        self, sample: int | None = None, weights: Sequence[float] | None = None, l2: float | None = None
+    ) -> Value:
+        """The loss graph of the last epoch run (of the first one before any has run), or at
+        `weights` with L2 strength `l2` (an epoch's, from its `Snapshot`).
+
+        Built on a copy of the model holding those weights, so its output equals that epoch's
+        reported loss and stepping through it never disturbs training. With `sample`, the loss of
+        that one sample instead of the whole batch.
         """
-        model = copy.deepcopy(self.training.model)
-        for p, w in zip(model.parameters(), self._weights_of_last_epoch):
-            p.data = w
+        model = self._model_at(self._weights_of_last_epoch if weights is None else weights)
         indices = range(len(self.training.inputs)) if sample is None else [sample]
-        loss, _ = self._forward(model, indices)
+        loss, _ = self._forward(model, indices, l2=self.l2 if l2 is None else l2)
         return loss
 
-    def _forward(self, model: Module, indices: Sequence[int] | None = None) -> tuple[Value, list[Value]]:
-        training = self.training
-        if indices is None:
-            indices = range(len(training.inputs))
+    def _model_at(self, weights: Sequence[float]) -> Module:
+        model = copy.deepcopy(self.training.model)
+        for p, w in zip(model.parameters(), weights):
+            p.data = w
+        return model
+
+    def predictor(self, weights: Sequence[float] | None = None) -> Callable[[Sequence[float]], float]:
+        """The model's score for a plain input, frozen at today's weights (or at `weights`): safe to
+        call on another thread while training goes on."""
+        model = self.training.model if weights is None else self._model_at(weights)
+        if hasattr(model, "predictor"):
+            return model.predictor()
+        frozen = copy.deepcopy(model) if weights is None else model  # a learner's model: a snapshot of its Values
         value = self._input_value
-        inputs = [[value(x, f"x{s}.{j}") for j, x in enumerate(training.inputs[s])] for s in indices]
-        scores = [_one_output(model(x)) for x in inputs]
+        return lambda x: float(_one_output(frozen([value(xi, "") for xi in x])).data)
+
+    def _forward(
+        self,
+        model: Module,
+        indices: Sequence[int] | None = None,
+        l2: float | None = None,
+        validation: bool = False,
+    ) -> tuple[Value, list[Value]]:
+        training = self.training
+        inputs, targets = training.validation if validation else (training.inputs, training.targets)
+        if indices is None:
+            indices = range(len(inputs))
+        value, prefix = self._input_value, "v" if validation else ""
+        xs = [[value(x, f"{prefix}x{s}.{j}") for j, x in enumerate(inputs[s])] for s in indices]
+        scores = [_one_output(model(x)) for x in xs]
         kind = Value if not self.own_values else type(self.parameters[0])
         if not all(isinstance(s, kind) for s in scores):
             raise TypeError(f"the model must output one {kind.__name__} per sample (make its last layer one neuron)")
         for s, score in zip(indices, scores):
-            _label(score, f"score{s}")
-        targets = [training.targets[s] for s in indices]
+            _label(score, f"{prefix}score{s}")
+        wanted = [targets[s] for s in indices]
+        alpha = self.l2 if l2 is None else l2
         try:
-            loss = training.loss_fn(scores, targets, model)
+            if alpha is None:
+                loss = training.loss_fn(scores, wanted, model)
+            else:
+                loss = training.loss_fn(scores, wanted, model, alpha=alpha)
         except AttributeError as error:
             if not self.own_values:
                 raise
@@ -342,14 +367,12 @@ class Trainer:
         _label(leaf, label)
         return leaf
 
-    def predictor(self) -> Callable[[Sequence[float]], float]:
-        """The model's score for a plain input, frozen at today's weights (safe on another thread)."""
-        model = self.training.model
-        if hasattr(model, "predictor"):
-            return model.predictor()
-        frozen = copy.deepcopy(model)  # a learner's model: a snapshot of its own Values
-        value = self._input_value
-        return lambda x: float(_one_output(frozen([value(xi, "") for xi in x])).data)
+
+def _norms(grads: Sequence[float]) -> tuple[float, float]:
+    """(L2 norm of the gradients, largest |gradient|): `engine.nn.parameter_norms`, from the floats."""
+    if not grads:
+        return 0.0, 0.0
+    return math.sqrt(sum(g * g for g in grads)), max(abs(g) for g in grads)
 
 
 def _one_output(output: object) -> object:
@@ -378,20 +401,6 @@ def _check_parameters(parameters: list) -> None:
             raise TypeError(f"parameters() mixes {kind.__name__} and {type(p).__name__}: one Value class per model")
     if not callable(getattr(parameters[0], "backward", None)):
         raise TypeError(f"{kind.__name__} has no backward(): the lecture's training loop calls loss.backward()")
-
-
-def _disagreement(candidate: Replay, loss: Value, scores: list[Value], parameters: list[Value]) -> str | None:
-    """Where the tape's first epoch differs from the real graph's (None: nowhere, bit for bit)."""
-    tape_loss, tape_scores = candidate.forward()
-    if not same_number(tape_loss, loss.data):
-        return f"the tape's loss {tape_loss!r} is not the graph's {loss.data!r}"
-    for i, (tape_score, score) in enumerate(zip(tape_scores, scores)):
-        if not same_number(tape_score, score.data):
-            return f"the tape's score {i} {tape_score!r} is not the graph's {score.data!r}"
-    for p, grad in zip(parameters, candidate.backward()):
-        if not same_number(grad, p.grad):
-            return f"the tape's grad of {p.label or 'a parameter'} {grad!r} is not the graph's {p.grad!r}"
-    return None
 
 
 def train(training: Training, tape: str = "auto") -> Iterator[EpochRecord]:

@@ -37,8 +37,10 @@ class MgtuiApp(App[int]):
         autostart_training: bool = True,
         watch: bool = False,
         start_in_picture: bool = False,
+        pace: float | None = None,
     ) -> None:
         self.session = session
+        self.pace = pace  # the training view's epochs per second (None: its own default)
         self.start_in_training = start_in_training
         self.start_in_picture = start_in_picture
         self.autostart_training = autostart_training
@@ -221,7 +223,7 @@ class MgtuiApp(App[int]):
             session = self.session
             autostart = self.autostart_training and not note
             self.training_view = TrainingScreen(
-                session.trainer(), session.scenario.title, autostart, session.scenario.path, note=note
+                session.trainer(), session.scenario.title, autostart, session.scenario.path, note=note, pace=self.pace
             )
             return self.training_view
 

@@ -13,6 +13,7 @@ Ctrl+C while loading, 143: SIGTERM); 141 the reader of the output went away (``|
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from mgtui import __version__
 from mgtui.scenario import (
     ScenarioError,
     bundled_paths,
@@ -51,12 +53,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "scenario", nargs="?", help="a scenario file (a path, or NAME.py), or the name of a bundled one (see --list)"
     )
+    parser.add_argument("--version", action="version", version=f"mgtui {__version__}")
     parser.add_argument("--list", action="store_true", help="list the bundled scenarios and exit")
     parser.add_argument(
         "--print", action="store_true", dest="print_only", help="print instead of opening the app, then exit"
     )
     parser.add_argument("--steps", type=int, metavar="K", help="timeline position to show (default: the end)")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="with --print: every step's explanation in order (up to --steps K), as plain text for a handout",
+    )
     parser.add_argument("--train", action="store_true", help="the training view (with --print: one line per epoch)")
+    parser.add_argument("--paused", action="store_true", help="open the training view paused (space starts it)")
+    parser.add_argument(
+        "--pace",
+        type=_pace,
+        metavar="N|max",
+        help="epochs per second in the training view, or max (default: a short run takes a few seconds)",
+    )
     parser.add_argument(
         "--no-watch",
         action="store_true",
@@ -82,11 +97,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _pace(text: str) -> float:
+    if text == "max":
+        return math.inf
+    try:
+        pace = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of epochs per second (or max)") from None
+    if not pace > 0:
+        raise argparse.ArgumentTypeError(f"the pace must be more than 0 epochs per second, got {text}")
+    return pace
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         if args.list:
             return list_bundled()
+        if args.trace and not args.print_only:
+            raise ScenarioError("--trace goes with --print: mgtui NAME --print --trace")
         if args.lines < 0:
             raise ScenarioError(f"--lines {args.lines}: give a number of rows, or 0 for all of them")
         app_wanted = not (args.print_only or args.check)
@@ -166,12 +195,17 @@ def list_bundled() -> int:
 
 
 def print_headless(path: Path, args: argparse.Namespace) -> int:
-    from mgtui.headless import output_console, print_graph, print_picture, print_training
+    from mgtui.headless import output_console, print_graph, print_picture, print_trace, print_training
 
     if args.train and args.steps is not None:
         raise ScenarioError("--steps applies to the graph, not to --train")
+    if args.trace and (args.train or args.picture):
+        raise ScenarioError("--trace prints the steps of the graph's pass: it takes no --train or --picture")
     session = open_session(path, args)
     console = output_console()
+    if args.trace:
+        print_trace(session.cursor(args.steps), session.scenario.title, console, args.lines)
+        return 0
     if args.train:  # training runs the scenario's loss every epoch: off the main thread too
         return off_the_main_thread(
             path, lambda _: print_training(session.trainer(), console, session.scenario.path), False
@@ -202,7 +236,14 @@ def run_app(session, args: argparse.Namespace) -> int:
     from mgtui.app import MgtuiApp
     from mgtui.terminal import TerminalGuard, keyboard_owned_by_app
 
-    app = MgtuiApp(session, start_in_training=args.train, watch=not args.no_watch, start_in_picture=args.picture)
+    app = MgtuiApp(
+        session,
+        start_in_training=args.train,
+        autostart_training=not args.paused,
+        watch=not args.no_watch,
+        start_in_picture=args.picture,
+        pace=args.pace,
+    )
     loop = asyncio.new_event_loop()
 
     def exit_app(status: int) -> None:

@@ -1,9 +1,10 @@
 """Headless modes for handouts, scripts and terminals without a full screen.
 
-``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K, and
-with ``--picture`` as the lecture draws it; ``mgtui SCENARIO --train --print`` prints one line
-per epoch; ``mgtui SCENARIO --check`` prints the verdict on every step of the pass and on its
-final grads. Rich styles the output on a terminal and writes plain text when stdout is a pipe or a file.
+``mgtui SCENARIO --print [--steps K]`` prints the graph as a tree at timeline position K, with
+``--picture`` as the lecture draws it, with ``--trace`` every step up to K explained;
+``mgtui SCENARIO --train --print`` prints one line per epoch; ``mgtui SCENARIO --check`` prints the
+verdict on every step of the pass and on its final grads. Rich styles the output on a terminal and
+writes plain text when stdout is a pipe or a file.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from engine.check import Comparison, end_to_end
 from engine.recording import KINDS
 from engine.stepping import Cursor, Timeline
 from engine.text import printable
-from engine.train import EpochRecord, Trainer, TrainingDiverged
+from engine.train import EpochRecord, Trainer, Training, TrainingDiverged
 from mgtui import present
+from mgtui.explain import start_lines, step_lines, step_position
 from mgtui.layout import TreeLayout
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
 from mgtui.scenario import describe_exception, is_users_own_interrupt
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
+ACCUMULATING = "zero_grad=False: grads add up across epochs (the lecture's forgotten zero_grad)"  # said once
 
 
 class OutputConsole(Console):
@@ -40,18 +43,20 @@ def output_console() -> Console:
 
 
 def tree_lines(cursor: Cursor) -> Iterator[Text]:
-    """The graph as a tree, one line per node use, at the cursor's position."""
+    """The graph as a tree, one line per node use, at the cursor's position (long sums as one row, Σ)."""
     timeline = cursor.timeline
     layout = TreeLayout(timeline)
     last = cursor.last_step
+    current = layout.row_node[last.node] if last else None
     # node, depth, drawn as a reference?, this line's guides, the guides under it
     stack: list[tuple[int, int, bool, str, str]] = [(timeline.output_index, 0, False, "", "")]
     while stack:
         node, depth, reference, prefix, indent = stack.pop()
-        yield Text(prefix) + node_text(cursor, node, reference, last.node if last else None)
+        folded = node in layout.chains
+        yield Text(prefix) + node_text(cursor, node, reference, current, folded)
         if reference:
             continue
-        operands = timeline.operands[node]
+        operands = layout.children(node)
         for j in reversed(range(len(operands))):
             is_last = j == len(operands) - 1
             if depth + 1 >= MAX_INDENT:
@@ -62,7 +67,7 @@ def tree_lines(cursor: Cursor) -> Iterator[Text]:
             stack.append((operands[j], depth + 1, not layout.is_home(node, j), child_prefix, child_indent))
 
 
-def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -> Text:
+def node_text(cursor: Cursor, node: int, reference: bool, current: int | None, folded: bool = False) -> Text:
     timeline = cursor.timeline
     value, grad = cursor.value(node), cursor.grad(node)
     text = Text()
@@ -70,7 +75,7 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None) -
         text.append(f"{present.REFERENCE} {timeline.name(node)} (shared: drawn in full above)", style="dim")
         return text
     text.append(timeline.name(node), style="bold")
-    op = timeline.ops[node]
+    op = "Σ" if folded else timeline.ops[node]
     if op:
         text.append(f"  {op}", style="cyan")
     text.append(f"  data {present.number(value).strip()}")
@@ -96,19 +101,31 @@ def print_graph(cursor: Cursor, title: str, console: Console, limit: int = 0) ->
         printed += 1
     else:
         return
-    rows = row_count(cursor.timeline)
-    console.print(Text(f"… {rows - printed:,} more rows (--lines 0 prints all {rows:,})", style="dim"), soft_wrap=True)
+    rows = row_count(TreeLayout(cursor.timeline), cursor.timeline.output_index)
+    _say_truncated(console, printed, rows, "rows", "of the tree's")
+
+
+def _say_truncated(console: Console, printed: int, total: int, what: str, whose: str) -> None:
+    """Where the output stops (on stdout) and how to see the rest (on stderr, seen even with > FILE)."""
+    note = f"… {total - printed:,} more {what} (--lines 0 prints all {total:,})"
+    console.print(Text(note, style="dim"), soft_wrap=True)
     Console(stderr=True).print(
-        f"mgtui: printed the first {printed:,} of the tree's {rows:,} rows; --lines N prints N, --lines 0 all",
+        f"mgtui: printed the first {printed:,} {whose} {total:,} {what}; --lines N prints N, --lines 0 all",
         highlight=False,
         soft_wrap=True,
     )
 
 
-def row_count(timeline: Timeline) -> int:
-    """Rows of the whole tree: the output's, and one per operand of every node (each node is drawn
-    in full once, and as a reference at its other uses, so every operand slot is one row)."""
-    return 1 + sum(len(operands) for operands in timeline.operands)
+def row_count(layout: TreeLayout, output: int) -> int:
+    """Rows of the whole tree, as `tree_lines` draws it, without drawing them: each row's node in
+    full once (its children one row each), every other use of it a reference row."""
+    rows, stack = 1, [output]
+    while stack:
+        node = stack.pop()
+        children = layout.children(node)
+        rows += len(children)
+        stack.extend(child for j, child in enumerate(children) if layout.is_home(node, j))
+    return rows
 
 
 def print_heading(cursor: Cursor, title: str, console: Console, legend: str = "") -> None:
@@ -151,32 +168,60 @@ def print_picture(cursor: Cursor, title: str, console: Console, limit: int = 0) 
         console.print(Text(line), soft_wrap=True)
 
 
-def epoch_line(record: EpochRecord, epochs: int) -> str:
-    width = len(str(epochs))
-    return (
-        f"epoch {record.epoch + 1:>{width}}/{epochs}  loss {record.loss!r}  "
-        f"accuracy {record.accuracy * 100:5.1f}%  lr {record.learning_rate:.4g}"
-    )
+def print_trace(cursor: Cursor, title: str, console: Console, limit: int = 0) -> None:
+    """``--print --trace``: every step up to the cursor's position, explained as the step panel does,
+    one step after another; an equation is one line however long (for a handout, or a diff). With
+    `limit`, at most that many steps, then how many more."""
+    timeline = cursor.timeline
+    layout = TreeLayout(timeline)
+    console.print(Text(printable(title), style="bold"), soft_wrap=True)
+    console.print(start_lines(timeline)[0], soft_wrap=True)
+    steps = cursor.position if not limit else min(limit, cursor.position)
+    for index in range(steps):
+        console.print()
+        lines = step_lines(timeline, timeline.step(index), layout, at_end=index + 1 == len(timeline))
+        where = f"step {index + 1}/{len(timeline)} · {step_position(timeline, index)} · "
+        console.print(Text(where, style="bold") + lines[0], soft_wrap=True)
+        for line in lines[1:]:
+            console.print(line, soft_wrap=True)
+    if steps < cursor.position:
+        console.print()
+        _say_truncated(console, steps, cursor.position, "steps", "of")
+
+
+def epoch_line(record: EpochRecord, training: Training, epochs: int | None = None) -> str:
+    """One epoch as ``--train --print`` prints it: its number (from 1, as the view counts), loss,
+    measure (accuracy for classes, else the largest error), validation figures, learning rate."""
+    epochs = training.epochs if epochs is None else epochs
+    measure, width = training.measure, len(str(epochs))
+    figure = measure.text(record.measure)
+    line = f"epoch {record.epoch:>{width}}/{epochs}  loss {record.loss!r}  {measure.name} {figure:>6}"
+    if record.validation_loss is not None:
+        validation = measure.text(record.validation_measure)
+        line += f"  val loss {record.validation_loss!r}  val {measure.name} {validation:>6}"
+    return f"{line}  lr {record.learning_rate:.4g}"
 
 
 def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> int:
     """Run every epoch, printing each; returns the exit status (1 if training had to stop)."""
-    epochs = trainer.training.epochs
+    training = trainer.training
+    if not training.zero_grad:
+        console.print(Text(f"mgtui: note: {ACCUMULATING}", style="yellow"), soft_wrap=True)
     noted = ""
     while not trainer.finished:
         try:
             record = trainer.step()
         except TrainingDiverged as diverged:
-            console.print(epoch_line(diverged.record, epochs), highlight=False)
+            console.print(epoch_line(diverged.record, training), highlight=False, soft_wrap=True)
             console.print(Text(f"mgtui: {diverged}", style="bold red"), soft_wrap=True)
             return 1
-        except BaseException as error:  # the scenario's own loss or schedule failing (or exiting) mid-run
+        except BaseException as error:  # the scenario's own loss, schedule or measure failing (or exiting) mid-run
             if is_users_own_interrupt(error):
                 raise
             where = describe_exception(error, scenario_path, f"at epoch {trainer.epoch + 1}")
             console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
-        console.print(epoch_line(record, epochs), highlight=False)
+        console.print(epoch_line(record, training), highlight=False, soft_wrap=True)
         if trainer.tape_note != noted:  # why this run is slower than it could be, said once
             noted = trainer.tape_note
             console.print(Text(f"mgtui: note: {printable(noted)}", style="yellow"), soft_wrap=True)

@@ -293,7 +293,8 @@ class BoxState:
 def highlighted(cursor: Cursor) -> dict[int, Mark]:
     """The last step's node, and the operands it read (forward) or passed gradient to (backward).
 
-    The tree's rule (`GraphTree.highlighted_nodes`): nothing at the start, the node alone for the seed.
+    The tree's rule (`GraphTree.marks`): nothing at the start, the node alone for the seed. The picture
+    draws each node once, so the operand's box is the one end of the step's edge there is.
     """
     step = cursor.last_step
     if step is None:

@@ -11,12 +11,13 @@ import math
 from engine.recording import KINDS, Finding
 from engine.stepping import Cursor
 
-NOT_YET = "·"  # a value or grad not computed yet at this position
+NOT_YET = "·"  # a value or grad not computed yet at this position (and nothing else)
 CURRENT = "▶"  # the node of the step just taken
 RECEIVING = "◀"  # an operand that just received gradient (or was just read, going forward)
 FINAL = "✓"  # grad final: every consumer has passed its contribution
 BAD = "⚠"  # NaN or infinite, or a step of the learner's own code that disagrees with the chain rule
 REFERENCE = "↪"  # a shared node drawn in full elsewhere
+LEAF = "○"  # in the topological list: a leaf, its value given rather than computed
 
 
 def number(x: float | None, width: int = 9) -> str:
@@ -29,6 +30,19 @@ def number(x: float | None, width: int = 9) -> str:
     if len(text) > width or (x != 0 and abs(x) < 1e-3):  # never show a small gradient as 0.0000
         text = f"{x:.{max(1, width - 7)}e}"
     return text.rjust(width)
+
+
+def shorten(name: str, width: int) -> str:
+    """`name` in at most `width` cells, its middle replaced by "…": ``s37.L1.n13.sum15`` → ``s37.L…sum15``.
+
+    The end is kept longer than the start: it says what the node is (``sum15``, ``act``)."""
+    if len(name) <= width:
+        return name
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) * 3 // 5
+    head = width - 1 - tail
+    return f"{name[:head]}…{name[len(name) - tail :]}"
 
 
 def position_text(cursor: Cursor) -> str:

@@ -369,6 +369,7 @@ ORDER = (
     "own_value",
     "planted_bugs",
     "tiny_mlp",
+    "zero_grad_bug",
     "own_mlp",
     "moons",
 )

@@ -1,7 +1,8 @@
 """micrograd's demo: an MLP(2, [16, 16, 1]) separating two moons
 
 100 points, ReLU hidden layers, micrograd's max-margin loss with L2 regularisation, and a learning
-rate falling from 1.0 to 0.1 over 100 epochs. Reaches 100% accuracy at epoch 40, as in the demo.
+rate falling from 1.0 to 0.1 over 100 epochs. Accuracy first reaches 100% at epoch 41 (the demo's
+step 40: it counts from 0) and stays there from epoch 71 on; the last loss is 0.0109784, the demo's.
 graph() is the full-batch loss at initialisation: about 66,000 nodes.
 """
 

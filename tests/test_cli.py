@@ -23,6 +23,7 @@ BUNDLED = [
     "own_value",
     "planted_bugs",
     "tiny_mlp",
+    "zero_grad_bug",
     "own_mlp",
     "moons",
 ]
@@ -359,7 +360,7 @@ def test_print_steps_micrograd_s_own_value(capsys, write_scenario):
     assert status == 0
     root = out.splitlines()[5]
     assert root.startswith("#13  +  data -20.0000  grad 1.0000")
-    assert "#0  data -4.0000  grad 46.0000 ✓" in out
+    assert "#0  data -4.0000  grad 46.0000 ✓" in out  # x: an unlabelled float leaf keeps its short id
 
 
 def test_check_of_micrograd_s_own_value_passes(capsys, write_scenario):
@@ -373,9 +374,7 @@ def test_check_names_both_planted_bugs_and_exits_1(capsys):
     status, out, _ = run(capsys, "planted_bugs", "--check")
     assert status == 1
     lines = out.splitlines()
-    assert lines[0].startswith(
-        "step 4 (backward 1/2) o (tanh): wrong local derivative: expected n.grad += (1 − tanh²(n))"
-    )
+    assert lines[0].startswith("step 4 (backward 1/2) o (tanh): wrong local derivative: expected n.grad += (1 − o²)")
     assert "yours added 0.292893 [" in lines[0] and "planted_bugs.py:" in lines[0]
     assert lines[1].startswith(
         "step 5 (backward 2/2) n (+): overwrote instead of accumulating: a.grad was 0.292893 and should have become"
@@ -395,3 +394,41 @@ def test_check_of_a_broken_scenario_exits_2(capsys, write_scenario):
     path = write_scenario("def graph():\n    return 1 / 0\n")
     status, _, err = run(capsys, str(path), "--check")
     assert status == 2 and "ZeroDivisionError" in err
+
+
+def test_print_trace_explains_every_step_in_order_without_wrapping_an_equation(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow terminal still gets each equation on one line
+    status, out, _ = run(capsys, "expression", "--print", "--trace")
+    assert status == 0
+    steps = [line for line in out.splitlines() if line.startswith("step ")]
+    assert steps == [
+        "step 1/7 · forward 1/3 · e (*): its value from its operands",
+        "step 2/7 · forward 2/3 · d (+): its value from its operands",
+        "step 3/7 · forward 3/3 · L (*): its value from its operands",
+        "step 4/7 · seed · L (*): the backward pass starts at the output",
+        "step 5/7 · backward 1/3 · L (*): each operand gets the other one's value times its grad 1.0",
+        "step 6/7 · backward 2/3 · d (+): passes its grad -2.0 unchanged to each operand",
+        "step 7/7 · backward 3/3 · e (*): each operand gets the other one's value times its grad -2.0 — pass complete",
+    ]
+    lines = out.splitlines()
+    assert "a.grad += b · e.grad = -3.0 · -2.0 = 6.0" in lines
+    assert "    a.grad: 0 → 6.0  ✓ final" in lines
+    assert "L.grad = 1.0   (dL/dL: the output against itself)" in lines
+    assert "\x1b" not in out  # plain text for a file
+
+
+def test_print_trace_stops_at_steps_and_says_which_term_of_a_long_sum_a_step_is(capsys):
+    status, out, _ = run(capsys, "tiny_mlp", "--print", "--trace", "--steps", "4")  # b + w0·x0 + w1·x1 + w2·x2
+    assert status == 0
+    assert out.count("\nstep ") == 4
+    assert "term 1 of 3 of the sum s0.L0.n0.act, one row (Σ) in the tree" in out
+    assert "term 2 of 3 of the sum s0.L0.n0.act, one row (Σ) in the tree" in out
+
+
+def test_trace_needs_print_and_version_says_the_version(capsys):
+    status, _, err = run(capsys, "expression", "--trace")
+    assert status == 2 and "--trace goes with --print" in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == "mgtui 0.1.0"

@@ -226,7 +226,7 @@ def test_labels_that_are_not_text_print(capsys):
     assert status == 0, err
     assert "2.5  *  data 2.0000  grad 1.0000 ✓" in out
     assert "── 1  data 1.0000  grad 2.0000 ✓" in out
-    assert "── #1  data 2.0000  grad 1.0000 ✓" in out  # label=None: no label
+    assert "── 2.0  data 2.0000  grad 1.0000 ✓" in out  # label=None: no label, so named by its value
 
 
 @pytest.mark.parametrize("name", ["control_labels", "foreign_labels"])

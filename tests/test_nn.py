@@ -228,3 +228,27 @@ def test_parameter_norms():
         p.grad = g
     assert parameter_norms(model) == (5.0, 4.0)
     assert parameter_norms(Module()) == (0.0, 0.0)
+
+
+def test_every_label_in_the_moons_loss_graph_is_one_node_s_and_names_its_sample():
+    from collections import Counter
+
+    from engine.stepping import Timeline
+    from mgtui.scenario import load, resolve
+
+    loss = load(resolve("moons")).graph()
+    assert loss.data == 0.8958441028683222  # labels only: micrograd's demo number, to the last bit
+    t = Timeline(loss)
+    counts = Counter(label for label in t.labels if label)
+    assert max(counts.values()) == 1
+    acts = [label for label in counts if label.endswith("L1.n3.act")]
+    assert len(acts) == 100 and "s37.L1.n3.act" in acts
+    assert not any(t.name(i).startswith("#") for i in range(len(t.nodes)))  # literals by value, the rest labelled
+
+
+def test_a_sample_s_inputs_name_the_nodes_of_its_call_and_other_inputs_do_not():
+    model = MLP(2, [2, 1], seed=1)
+    tagged = model([Value(0.5, label="x7.0"), Value(-1.0, label="x7.1")])
+    plain = model([0.5, -1.0])
+    assert tagged.label == "s7.L1.n0.act" and plain.label == "L1.n0.act"
+    assert tagged.data == plain.data

@@ -27,7 +27,7 @@ async def test_a_step_that_disagrees_is_marked_once_taken_in_tree_list_and_panel
         text = screen_text(app)
         assert "⚠" in tree_row(app, "o") and "⚠" not in tree_row(app, "n")
         assert "⚠" in topo_row(app, "o")
-        assert "⚠ wrong local derivative: expected n.grad += (1 − tanh²(n)) · o.grad = 0.5 ·" in text
+        assert "⚠ wrong local derivative: expected n.grad += (1 − o²) · o.grad = 0.5 ·" in text
         assert "n.grad: 0 → 0.292893  ⚠ should be 0.5" in text
         await pilot.press("p")
         assert "⚠" not in tree_row(app, "o")  # stepping back takes the mark back
@@ -71,3 +71,15 @@ async def test_C_checks_the_final_grads_against_every_measure_side_by_side():
         assert "0.2929" in row and "1.0000 ✗" in row
         await pilot.press("escape")
         assert not isinstance(app.screen, CheckScreen)
+
+
+async def test_find_and_the_numerical_check_work_on_micrograd_s_own_value(write_scenario):
+    from tests.test_cli import MICROGRAD_SANITY
+
+    app = app_for(write_scenario(MICROGRAD_SANITY))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e", "slash", *"#0", "enter", "escape")
+        assert "found #0, 1 of 1" in screen_text(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "(#13(#0+h) − #13(#0))/h = 46 (h=1e-6) vs backprop 46: ✓" in screen_text(app)

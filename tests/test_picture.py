@@ -357,7 +357,7 @@ async def test_find_in_the_picture_scrolls_to_the_node():
         await pilot.press("v", "e")
         view = picture(app)
         assert "┌ w2" not in picture_text(app)  # the last step is x1*w1's, at the top
-        await pilot.press("slash", *"w2", "enter")
+        await pilot.press("slash", *"w2", "enter", "escape")
         await pilot.pause()
         x, y, w, h = view.drawing.box_of(4)  # w2, at the bottom left: the end showed the far right
         left, top = view.scroll_offset

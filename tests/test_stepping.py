@@ -432,9 +432,9 @@ def test_the_neuron_steps_in_words_and_numbers():
     assert t.step(t.seed_step).text == ("o.grad = 1.0   (do/do: the output against itself)",)
     back = {t.name(t.step(k).node): t.step(k) for k in range(t.seed_step + 1, len(t))}
     tanh_step = back["o"]
-    assert tanh_step.text == ("n.grad += (1 − tanh²(n)) · o.grad = 0.5 · 1.0 = 0.5",)
+    assert tanh_step.text == ("n.grad += (1 − o²) · o.grad = 0.5 · 1.0 = 0.5",)
     (c,) = tanh_step.contributions
-    assert c.local_text == "1 − tanh²(n)"
+    assert c.local_text == "1 − o²"
     assert c.local == 1 - t.values[t.output_index] ** 2 == pytest.approx(0.5, abs=1e-15)
     assert c.upstream == 1.0 and c.before is None and c.after == c.product and c.final
     assert back["n"].text == (
@@ -457,7 +457,87 @@ def test_compound_local_derivatives_are_parenthesised_and_unlabelled_nodes_get_i
     t = Timeline(y)
     assert t.name(1) == "#1"
     assert t.step(0).text == ("#1 = x^2 = 3.0^2 = 9.0",)
-    assert t.step(2).text == ("x.grad += (2·x^1) · #1.grad = 6.0 · 1.0 = 6.0",)
+    assert t.step(2).text == ("x.grad += (2·x) · #1.grad = 6.0 · 1.0 = 6.0",)
+
+
+def backward_of(output: Value, node_label: str) -> Step:
+    """The backward step of the node labelled `node_label`."""
+    t = Timeline(output)
+    return next(t.step(k) for k in range(t.seed_step + 1, len(t)) if t.name(t.step(k).node) == node_label)
+
+
+def labelled(value: Value, label: str) -> Value:
+    value.label = label
+    return value
+
+
+def test_each_op_says_what_its_backward_step_does_in_words_and_numbers():
+    """Hand-computed: the summary names what the op does, each line its local derivative symbolically,
+    its value, the upstream grad and the product (the lecture's ``self.grad += local * out.grad``)."""
+    a, b, c, f = (Value(v, label=k) for k, v in (("a", 2.0), ("b", -3.0), ("c", 10.0), ("f", -2.0)))
+    e = labelled(a * b, "e")
+    d = labelled(e + c, "d")
+    L = labelled(d * f, "L")
+    step = backward_of(L, "e")
+    assert step.summary == "each operand gets the other one's value times its grad -2.0"
+    assert step.text == ("a.grad += b · e.grad = -3.0 · -2.0 = 6.0", "b.grad += a · e.grad = 2.0 · -2.0 = -4.0")
+    step = backward_of(L, "d")
+    assert step.summary == "passes its grad -2.0 unchanged to each operand"
+    assert step.text == ("e.grad += 1 · d.grad = 1.0 · -2.0 = -2.0", "c.grad += 1 · d.grad = 1.0 · -2.0 = -2.0")
+
+    n = Value(0.8813735870195432, label="n")
+    o = labelled(n.tanh(), "o")
+    step = backward_of(o, "o")
+    assert step.summary == "its operand gets its grad 1.0 times tanh's slope 1 − o²"
+    assert step.text == ("n.grad += (1 − o²) · o.grad = 0.5 · 1.0 = 0.5",)
+
+    for x, local in ((-1.0, "0.0"), (2.0, "1.0")):
+        r = labelled(Value(x, label="x").relu(), "r")
+        step = backward_of(r, "r")
+        assert step.summary == "its operand gets its grad 1.0 if it was positive, else nothing"
+        assert step.text == (f"x.grad += (1 if x > 0 else 0) · r.grad = {local} · 1.0 = {local}",)
+
+    y = labelled(Value(0.0, label="x").exp(), "y")
+    step = backward_of(y, "y")
+    assert step.summary == "its operand gets its grad 1.0 times exp's slope: its own value y"
+    assert step.text == ("x.grad += y · y.grad = 1.0 · 1.0 = 1.0",)
+
+    y = labelled(Value(2.0, label="x").log(), "y")
+    assert backward_of(y, "y").text == ("x.grad += (1/x) · y.grad = 0.5 · 1.0 = 0.5",)
+
+    s = labelled(Value(0.0, label="x").sigmoid(), "s")
+    step = backward_of(s, "s")
+    assert step.summary == "its operand gets its grad 1.0 times σ's slope s · (1 − s)"
+    assert step.text == ("x.grad += (s · (1 − s)) · s.grad = 0.25 · 1.0 = 0.25",)
+
+    y = labelled(Value(2.0, label="x") ** -1, "y")
+    step = backward_of(y, "y")
+    assert step.summary == "its operand gets its grad 1.0 times the power rule's slope (-1)·x^(-2)"
+    assert step.text == ("x.grad += ((-1)·x^(-2)) · y.grad = -0.25 · 1.0 = -0.25",)
+    y = labelled(Value(2.0, label="x") ** 3, "y")
+    assert backward_of(y, "y").text == ("x.grad += (3·x^2) · y.grad = 12.0 · 1.0 = 12.0",)
+
+
+def test_a_number_written_as_a_literal_reads_as_its_value():
+    n = Value(3.0, label="n")
+    m = labelled(2 * n, "m")  # 2 * n: n.__rmul__(2) wraps the 2 in a Value
+    q = labelled(m * (1.0 / 100), "q")
+    r = labelled(q**-1, "r")
+    s = labelled(-r, "s")  # r * -1
+    t = Timeline(s)
+    assert [t.step(k).text[0] for k in range(t.seed_step)] == [
+        "m = n · 2 = 3.0 · 2.0 = 6.0",
+        "q = m · 0.01 = 6.0 · 0.01 = 0.06",
+        "r = q^(-1) = 0.06^(-1) = 16.6667",
+        "s = r · (-1) = 16.6667 · -1.0 = -16.6667",
+    ]
+    two = next(i for i in range(len(t.nodes)) if t.nodes[i].data == 2)
+    assert t.name(two) == "2" and t.symbol(two) == "2" and t.names.is_constant(two)
+    assert backward_of(s, "m").text == (
+        "n.grad += 2 · m.grad = 2.0 · 2.77778 = 5.55556",  # ds/dm = -1 · -1/0.06² · 0.01
+        "(2).grad += n · m.grad = 3.0 · 2.77778 = 8.33333",
+    )
+    assert not any(t.name(i).startswith("#") for i in range(len(t.nodes)))
 
 
 @pytest.mark.parametrize(
@@ -533,20 +613,23 @@ def test_steps_touching_and_jumping_between_them():
     g = lecture_expression()
     t = Timeline(g["L"])
     e, a, L = (index_of(t, g[k]) for k in "eaL")
-    assert t.steps_touching(e) == [0, 5, 6]  # computed, given its grad by d, passing it to a and b
-    assert t.steps_touching(a) == [6]
+    assert t.steps_touching(e) == [0, 1, 5, 6]  # computed, read by d, given its grad by d, passing it on
+    assert t.steps_touching(a) == [0, 6]
     assert t.steps_touching(L) == [2, 3, 4]
     assert t.consumers(e) == [index_of(t, g["d"])]
 
     cursor = Cursor(t)
     assert cursor.next_touching(e) and cursor.position == 1
+    assert cursor.next_touching(e) and cursor.position == 2  # d = e + c reads it
     assert cursor.next_touching(e) and cursor.position == 6
     assert cursor.next_touching(e) and cursor.position == 7
     assert not cursor.next_touching(e) and cursor.position == 7
     assert cursor.previous_touching(e) and cursor.position == 6
+    assert cursor.previous_touching(e) and cursor.position == 2
     assert cursor.previous_touching(e) and cursor.position == 1
     assert not cursor.previous_touching(e) and cursor.position == 1
     cursor.start()
+    assert cursor.next_touching(a) and cursor.position == 1  # e = a · b reads it
     assert cursor.next_touching(a) and cursor.position == 7
     assert cursor.last_step.index == 6
 
@@ -555,7 +638,7 @@ def test_a_node_used_twice_by_one_node_is_touched_once_by_that_step():
     a = Value(3.0)
     t = Timeline(a * a)
     assert t.consumers(0) == [1]
-    assert t.steps_touching(0) == [2]
+    assert t.steps_touching(0) == [0, 2]  # read (twice) by the forward step, given grad (twice) by its backward
 
 
 # --- observers --------------------------------------------------------------------------------------
@@ -575,9 +658,9 @@ def test_observers_are_called_once_per_move_with_the_old_position():
     cursor.previous_phase()
     cursor.start()
     cursor.previous()
-    cursor.next_touching(0)
+    cursor.next_touching(0)  # a: read by the first step
     cursor.seek(4)
-    assert calls == [(0, 1), (1, 2), (2, 1), (1, 7), (7, 3), (3, 0), (0, 7), (7, 4)]
+    assert calls == [(0, 1), (1, 2), (2, 1), (1, 7), (7, 3), (3, 0), (0, 1), (1, 4)]
     unsubscribe()
     cursor.next()
     assert len(calls) == 8
@@ -739,7 +822,7 @@ def expected_position(t: Timeline, position: int, move: tuple) -> int:
         return next((b for b in reversed(boundaries) if b < position), 0)
     node = move[1] % len(t.nodes)
     touching = [
-        k for k in range(n) if t.step(k).node == node or (t.step(k).phase == "backward" and node in t.step(k).operands)
+        k for k in range(n) if t.step(k).node == node or (t.step(k).phase != "seed" and node in t.step(k).operands)
     ]
     ends = [k + 1 for k in touching]
     if name == "next_touching":
@@ -945,5 +1028,6 @@ def test_a_deep_chain_builds_and_seeks_without_recursion(depth):
     assert all(same(cursor.grad(i), node.grad) for i, node in enumerate(t.nodes))
     assert cursor.seek(len(t) // 3) and cursor.start()
     assert cursor.value(t.output_index) is None and cursor.grad(x) is None
-    assert cursor.next_touching(x) and cursor.position == len(t)
+    assert cursor.next_touching(x) and cursor.position == 1  # read by the first step
+    assert cursor.next_touching(x) and cursor.position == len(t)  # given its grad by the last
     assert t.numerical_grad(x) == pytest.approx(t.grads[x], abs=1e-4)

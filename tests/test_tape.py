@@ -45,8 +45,10 @@ def bits(x: float) -> str:
 
 
 def record_bits(record: EpochRecord) -> tuple:
-    numbers = (record.loss, record.accuracy, record.learning_rate, record.grad_norm, record.max_abs_grad)
-    return (record.epoch, *map(bits, numbers), *map(bits, record.scores))
+    numbers = (record.loss, record.measure, record.learning_rate, record.grad_norm, record.max_abs_grad)
+    validation = (record.validation_loss, record.validation_measure)
+    checked = tuple(None if x is None else bits(x) for x in validation)
+    return (record.epoch, record.l2, *map(bits, numbers), *map(bits, record.scores), *checked)
 
 
 def run(training: Training, tape: str, scale_at: dict[int, float] | None = None) -> tuple[list, list, Trainer]:
@@ -548,5 +550,5 @@ async def test_the_training_view_shows_why_it_rebuilds():
         await pilot.pause()
         assert screen.trainer.tape_note.endswith(PICKY_WHY)
         lines = screen_text(app).splitlines()
-        assert "rebuilding the graph every epoch:" in lines[9]
-        assert "picky_loss (picky_loss.py:10)" in lines[10]
+        assert "rebuilding the graph every epoch:" in lines[7]  # under the figures
+        assert "picky_loss (picky_loss.py:10)" in lines[8]

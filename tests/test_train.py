@@ -207,7 +207,7 @@ def test_moons_step_zero():
     trainer = Trainer(moons_training())
     record = trainer.step()
     assert record.loss == 0.8958441028683222
-    assert record.accuracy == 0.5
+    assert record.measure == 0.5 and trainer.training.measure.name == "accuracy"
     assert record.learning_rate == 1.0
     assert len(record.scores) == 100
 
@@ -218,12 +218,12 @@ def test_moons_demo_full_run():
     records = list(train(moons_training()))
     assert len(records) == 100
     assert records[0].loss == 0.8958441028683222
-    assert records[0].accuracy == 0.5
-    first_perfect = next(r.epoch for r in records if r.accuracy == 1.0)
-    assert first_perfect == 40
+    assert records[0].measure == 0.5
+    first_perfect = next(r.epoch for r in records if r.measure == 1.0)
+    assert first_perfect == 41  # the demo's step 40: epochs count from 1, as the view and --print show them
     for record, loss, percent in zip(records, DEMO_LOSSES, DEMO_ACCURACY_PERCENT):
         assert record.loss == pytest.approx(loss, rel=1e-9), record.epoch
-        assert round(record.accuracy * 100) == percent, record.epoch
+        assert round(record.measure * 100) == percent, record.epoch
     assert records[-1].loss == pytest.approx(0.010978370135492717, rel=1e-9)
 
 
@@ -232,15 +232,17 @@ def test_moons_demo_full_run():
 
 def test_step_records():
     trainer = Trainer(moons_training(epochs=3))
-    assert (trainer.epoch, trainer.finished, trainer.next_learning_rate) == (0, False, 1.0)
+    assert (trainer.epoch, trainer.finished, trainer.next_learning_rate) == (0, False, None)  # not asked yet
+    assert trainer.look_ahead() == 1.0 and trainer.next_learning_rate == 1.0
     model = trainer.training.model
     before = [p.data for p in model.parameters()]
     record = trainer.step()
     assert isinstance(record, EpochRecord) and record.finite
-    assert record.epoch == 0 and trainer.epoch == 1 and trainer.history == [record]
+    assert record.epoch == 1 and trainer.epoch == 1 and list(trainer.history) == [record]
     assert (record.grad_norm, record.max_abs_grad) == parameter_norms(model)  # the grads of this epoch
     assert [p.data for p in model.parameters()] == [w - 1.0 * p.grad for w, p in zip(before, model.parameters())]
-    assert trainer.next_learning_rate == demo_schedule(1)
+    assert trainer.next_learning_rate is None  # the schedule is asked once per epoch, by whoever trains
+    assert trainer.look_ahead() == trainer.next_learning_rate == demo_schedule(1)
     assert trainer.step().learning_rate == demo_schedule(1)
 
 
@@ -251,7 +253,7 @@ def test_scores_are_the_forward_pass_before_the_update():
     record = trainer.step()
     assert record.scores == tuple(expected)
     assert record.loss == sum((s - y) ** 2 for s, y in zip(expected, LECTURE_YS))
-    assert record.accuracy == accuracy(expected, LECTURE_YS)
+    assert record.measure == accuracy(expected, LECTURE_YS)
 
 
 def test_rate_scale():
@@ -274,7 +276,7 @@ def test_restart_gives_the_same_run_again():
     initial = [p.data for p in trainer.parameters]
     first = [trainer.step() for _ in range(3)]
     trainer.restart()
-    assert trainer.epoch == 0 and trainer.history == [] and trainer.diverged is None
+    assert trainer.epoch == 0 and not trainer.history and trainer.diverged is None and trainer.latest is None
     assert [p.data for p in trainer.parameters] == initial
     assert all(p.grad == 0.0 for p in trainer.parameters)
     again = [trainer.step() for _ in range(3)]
@@ -333,31 +335,31 @@ def test_huge_learning_rate_diverges_naming_the_epoch():
     trainer = Trainer(training)
     first = trainer.step()
     assert first.finite
-    with pytest.raises(TrainingDiverged, match="at epoch 2:") as caught:  # the second, as the epoch lines count
+    with pytest.raises(TrainingDiverged, match="epoch 2") as caught:
         trainer.step()
     record = caught.value.record
-    assert record.epoch == 1 and not record.finite and math.isinf(record.loss)
+    assert record.epoch == 2 == trainer.epoch and not record.finite and math.isinf(record.loss)
     assert trainer.diverged is record and trainer.finished
     assert math.isnan(record.grad_norm) and math.isnan(record.max_abs_grad)  # no backward through inf
     assert parameter_norms(trainer.training.model) == (first.grad_norm, first.max_abs_grad)  # epoch 0's grads
     assert trainer.history[-1] is record
-    with pytest.raises(TrainingDiverged, match="at epoch 2:"):
+    with pytest.raises(TrainingDiverged, match="epoch 2"):
         trainer.step()
     trainer.restart()
     assert trainer.step().finite  # a restart clears the divergence
 
 
-def test_nan_input_diverges_at_the_first_epoch():
+def test_nan_input_diverges_at_epoch_zero():
     inputs = [[math.nan, 1.0, 2.0], [1.0, 1.0, 1.0]]
     trainer = Trainer(Training(MLP(3, [4, 1], seed=1), inputs, [1.0, -1.0], loss="mse"))
-    with pytest.raises(TrainingDiverged, match="nan at epoch 1:"):  # the line before it says "epoch 1/100"
+    with pytest.raises(TrainingDiverged, match="nan at epoch 1"):
         trainer.step()
     assert isinstance(TrainingDiverged(trainer.diverged), ArithmeticError)
 
 
 def test_train_generator():
     records = list(train(lecture_training(epochs=4)))
-    assert [r.epoch for r in records] == [0, 1, 2, 3]
+    assert [r.epoch for r in records] == [1, 2, 3, 4]
     assert [round(r.loss, 6) for r in records] == LECTURE_LOSSES[:4]
 
 

@@ -1,7 +1,14 @@
-"""`/`: find a node by its label (or by its short id, ``#12``)."""
+"""`/`: find nodes by label (or by short id, ``#12``), one match after another.
+
+Enter goes to the next match ("3 of 100") and leaves the box open; enter on an empty box, or
+escape, closes it. What is typed is text, never markup: ``zz[/]`` is looked for, not parsed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,47 +19,69 @@ from textual.widgets import Input, Label
 from engine.stepping import Timeline
 
 
-def find_node(timeline: Timeline, query: str) -> int | None:
-    """The node whose label matches `query`: exactly, else case-insensitively, else as a prefix."""
+def find_nodes(timeline: Timeline, query: str) -> list[int]:
+    """The nodes whose label matches `query`, in topological order: exactly, else case-insensitively,
+    else as a prefix, else anywhere in the label (the first of these that matches anything)."""
     query = query.strip()
     if not query:
-        return None
+        return []
     if query.startswith("#") and query[1:].isdigit():
         index = int(query[1:])
-        return index if 0 <= index < len(timeline.nodes) else None
-    names = [node.label for node in timeline.nodes]
+        return [index] if 0 <= index < len(timeline.nodes) else []
+    labels = timeline.labels
+    folded = query.lower()
     for matches in (
-        lambda name: name == query,
-        lambda name: name.lower() == query.lower(),
-        lambda name: name.lower().startswith(query.lower()),
-        lambda name: query.lower() in name.lower(),
+        lambda label: label == query,
+        lambda label: label.lower() == folded,
+        lambda label: label.lower().startswith(folded),
+        lambda label: folded in label.lower(),
     ):
-        found = next((i for i, name in enumerate(names) if name and matches(name)), None)
-        if found is not None:
+        found = [i for i, label in enumerate(labels) if label and matches(label)]
+        if found:
             return found
-    return None
+    return []
 
 
-class FindScreen(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class FindScreen(ModalScreen[str | None]):
+    """A box at the bottom, the graph above it: each enter shows the next match there.
 
-    def __init__(self, timeline: Timeline) -> None:
+    Dismissed with what was found last ("s3.L1.n3.act, 4 of 100"), or None.
+    """
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, timeline: Timeline, go: Callable[[int], None]) -> None:
         super().__init__()
         self.timeline = timeline
+        self.go = go  # shows a match in the graph view below
+        self.query_text = ""
+        self.matches: list[int] = []
+        self.index = -1
+        self.found: str | None = None
 
     def compose(self) -> ComposeResult:
-        labels = sorted({node.label for node in self.timeline.nodes if node.label})
+        labels = sorted({label for label in self.timeline.labels if label})
         with Vertical(id="find-dialog"):
-            yield Label("Find a node by label (or #id); enter to go, escape to cancel")
+            yield Label("Find a label (or #12): enter → next match; escape or empty enter → close", markup=False)
             yield Input(placeholder="label, e.g. a", suggester=SuggestFromList(labels, case_sensitive=False))
-            yield Label("", id="find-error")
+            yield Label("", id="find-status", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        node = find_node(self.timeline, event.value)
-        if node is None:
-            self.query_one("#find-error", Label).update(f"no node labelled {event.value!r}")
+        query = event.value.strip()
+        if not query:
+            self.dismiss(self.found)
             return
-        self.dismiss(node)
+        if query != self.query_text:
+            self.query_text, self.matches, self.index = query, find_nodes(self.timeline, query), -1
+        status = self.query_one("#find-status", Label)
+        if not self.matches:
+            status.update(Text(f"no node labelled {query!r}", style="bold red"))
+            return
+        self.index = (self.index + 1) % len(self.matches)
+        node = self.matches[self.index]
+        self.found = f"{self.timeline.name(node)}, {self.index + 1} of {len(self.matches)}"
+        status.update(Text(f"{self.found} (enter: next)"))
+        self.go(node)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def action_close(self) -> None:
+        self.dismiss(self.found)

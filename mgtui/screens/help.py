@@ -13,7 +13,14 @@ from textual.widgets import Static
 TREE_NOTES = (
     ("enter", "on a ↪ reference: go to the node drawn in full; on a ⤵ row: open the deeper part"),
     ("", "moving in the tree stops it following the steps; f follows again"),
+    (
+        "",
+        "marks: ▶ the step's node, ◀ what it read or fed, ✓ grad final, · not computed yet, ↪ drawn in full"
+        " elsewhere, Σ a long sum as one row (its terms below it), ⚠ NaN/inf or a step against the chain rule",
+    ),
 )
+# "this view" in the order a lesson uses the keys: stepping first, then playing, looking, nudging.
+ORDER = ("step", "play", "tree", "node", "graph", "nudge", "view")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -36,7 +43,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("what it does")
         groups: dict[str, list[tuple[str, str]]] = {"this view": [], "everywhere": [], "the focused panel": []}
         seen: set[str] = set()
-        for active in screen.active_bindings.values():
+
+        def lesson_order(active) -> tuple[int, bool]:
+            group = (active.binding.id or "").partition(".")[0]
+            return (ORDER.index(group) if group in ORDER else len(ORDER)), not active.binding.show
+
+        for active in sorted(screen.active_bindings.values(), key=lesson_order):
             binding = active.binding
             if not binding.description or (binding.action, active.node) in seen:
                 continue

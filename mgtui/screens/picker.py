@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -29,9 +30,14 @@ class PickerScreen(Screen[Path]):
         yield StatusBar()
         yield Static("Pick a scenario (↑ ↓, enter). Each is a file you can copy and edit:", id="picker-intro")
         options = []
+        name_width = max((len(Path(path).stem) for path in self.scenarios), default=0)
         for path, scenario in self.scenarios.items():
             title = scenario.title if isinstance(scenario, Scenario) else f"(broken: {scenario})"
-            options.append(Option(f"{Path(path).stem:<11} {title}", id=path))
+            row = Table.grid(padding=(0, 2))  # a long title wraps in its own column, never under the names
+            row.add_column(width=name_width, no_wrap=True)
+            row.add_column(ratio=1)
+            row.add_row(Path(path).stem, title)
+            options.append(Option(row, id=path))
         yield OptionList(*options, id="picker-list")
         yield Static("", id="picker-description")
         yield KeyBar()

@@ -1,299 +1,254 @@
 """The training view: the lecture's loop running live — loss curve, accuracy, decision boundary.
 
-Epochs run in a thread worker (`Trainer.step`: forward, zero grad, backward, update), so keys are
-answered while the model trains. The worker never touches a widget: it only advances the trainer,
-and a 4 Hz timer repaints from the trainer's records. Redraws are therefore capped whatever the
-epoch rate (over SSH every redraw costs bytes), and the boundary map — the most expensive
-picture — is recomputed at most once a second, off the UI thread, from a snapshot of the weights.
+Epochs run in a training thread at a pace a teacher can narrate (`mgtui.training_run`); the
+scenario's code — model, loss, schedule, measure — runs only there. The screen never reads a
+half-finished epoch: the trainer publishes each epoch as a `Snapshot` (record, weights, grads), and
+every panel paints the same snapshot, the boundary map included — a new epoch goes on screen when
+its map is drawn, off the UI thread. A timer repaints a few times a second at most, whatever the
+epoch rate (over SSH every redraw costs bytes); what the panels say is in `training_panels`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import math
 import time
 from pathlib import Path
 
-from rich.console import Group, RenderableType
 from rich.table import Table
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from engine.stepping import Timeline
-from engine.train import Trainer, TrainingDiverged
+from engine.train import Snapshot, Trainer
 from mgtui.scenario import describe_exception
 from mgtui.screens import forget_removed_widgets
-from mgtui.widgets.boundary import BoundaryMap, data_bounds, grid_scores
+from mgtui.screens import training_panels as panels
+from mgtui.screens.training_keys import TRAINING_BINDINGS, TrainingActions
+from mgtui.training_run import TrainingRun, pace_text
+from mgtui.widgets.boundary import BoundaryMap, BoundaryPicture, picture_of
 from mgtui.widgets.key_bar import KeyBar
-from mgtui.widgets.loss_chart import LossChart
+from mgtui.widgets.loss_chart import LossChart, axis_end
+from mgtui.widgets.panel import Panel
 from mgtui.widgets.status_bar import StatusBar
 
-REDRAW_EVERY = 0.5  # seconds between repaints while training runs
-BOUNDARY_EVERY = 2.0  # seconds between decision-boundary recomputations while training runs
+# How often the screen looks for a new epoch, so at most how often it repaints: each repaint of
+# the panels costs bytes over SSH (measured at 80×24, 256 colours: ~8 KiB for loss curve, figures
+# and predictions, ~12 KiB with a boundary map), and ≤ 50 KiB/s is the budget.
+TICK = 0.2
+TICK_WITH_MAP = 0.25
+# At full speed the training thread needs the CPU (a repaint of curve, map and figures is ~40 ms of
+# Python holding the GIL): repaint once a second, so the view is never more than a second behind.
+FULL_SPEED_REPAINT = 1.0
 
 
-LEARNING_RATE = Binding.Group("lr ×÷2")
+class TrainingScreen(TrainingActions, Screen):
+    BINDINGS = TRAINING_BINDINGS
 
-
-class TrainingScreen(Screen):
-    BINDINGS = [
-        Binding("space", "toggle_run", "Run", id="train.run", priority=True, tooltip="Run or pause training"),
-        Binding("n", "one_epoch", "Epoch", id="train.epoch", tooltip="Run one epoch (while paused)"),
-        Binding("r", "restart", "Restart", id="train.restart", tooltip="Restart from the same initial weights"),
-        Binding(
-            "plus,equals_sign",
-            "rate(2.0)",
-            "lr×2",
-            key_display="+",
-            group=LEARNING_RATE,
-            id="train.faster",
-            tooltip="Double the learning rate (while paused)",
-        ),
-        Binding(
-            "minus",
-            "rate(0.5)",
-            "lr÷2",
-            key_display="-",
-            group=LEARNING_RATE,
-            id="train.slower",
-            tooltip="Halve the learning rate (while paused)",
-        ),
-        Binding(
-            "i",
-            "inspect",
-            "Inspect",
-            id="train.inspect",
-            tooltip="Open the last epoch's loss graph in the graph view (t comes back)",
-        ),
-        Binding(
-            "s",
-            "choose_sample(1)",
-            "Next sample",
-            show=False,
-            id="train.sample",
-            tooltip="Choose the sample whose loss i opens (or the whole batch)",
-        ),
-        Binding(
-            "S",
-            "choose_sample(-1)",
-            "Prev sample",
-            show=False,
-            id="train.sample_back",
-            tooltip="Choose the previous sample for i",
-        ),
-        Binding(
-            "l", "log_scale", "Log scale", show=False, id="train.log", tooltip="Loss curve on a log scale, or back"
-        ),
-        Binding("g", "graph", "Graph", id="view.graph", tooltip="The scenario's graph view"),
-    ]
-
-    running: reactive[bool] = reactive(False, init=False)  # epochs run in the worker
-    log_scale: reactive[bool] = reactive(False, init=False)
+    running: reactive[bool] = reactive(False, init=False, repaint=False)  # epochs wanted, at the pace
+    log_scale: reactive[bool] = reactive(False, init=False, repaint=False)  # the panels paint themselves
+    show_weights: reactive[bool] = reactive(False, init=False, repaint=False)
 
     def __init__(
-        self, trainer: Trainer, title: str, autostart: bool = True, source: Path = Path("scenario"), note: str = ""
+        self,
+        trainer: Trainer,
+        title: str,
+        autostart: bool = True,
+        source: Path = Path("scenario"),
+        note: str = "",
+        pace: float | None = None,
     ) -> None:
         super().__init__()
-        self.trainer = trainer
-        self.source = source  # the scenario file, named in error messages
+        self.run = TrainingRun(trainer, source, pace)
         self.scenario_title = title
-        self.autostart = autostart
+        self.autostart = autostart and not trainer.training.paused
         self.sample: int | None = None  # which loss `i` opens: None = the whole batch
-        self.note = note
-        self._painted_epoch = -1
-        self._boundary_at = 0.0
-        self._boundary_epoch = -1
-        self._boundary_size = None
-        self._open_graph_when_paused = False
-        training = trainer.training
-        self.two_d = all(len(x) == 2 for x in training.inputs)
+        self.shown: Snapshot | None = None  # the epoch every panel shows (None: the initial weights)
+        self._generation = 0  # counts restarts and reloads: a map of an older run is never shown
+        self._note = (note, "epoch", 0, 0)  # what, how long it lasts, said at which epoch, in which generation
+        self._on_pause = ""  # a note for when the running epoch has finished
+        self._map_pending = False
+        self._map_size = Size(0, 0)
+        self._painted_at = 0.0
+        self._pace_chosen = pace is not None
+        self._wired = False  # the panels are found (painting before that has nothing to paint on)
+        self.two_d = all(len(x) == 2 for x in trainer.training.inputs)
+
+    @property
+    def trainer(self) -> Trainer:
+        return self.run.trainer
 
     def compose(self) -> ComposeResult:
+        training = self.trainer.training
         yield StatusBar()
         with Horizontal(id="train-main"):
             with Vertical(id="train-left"):
-                yield Static(id="train-stats")
+                yield Panel(id="train-stats")
                 yield LossChart(id="loss-chart")
             if self.two_d:
-                yield BoundaryMap(self.trainer.training.inputs, self.trainer.training.targets, id="boundary")
+                yield BoundaryMap(training.classes, training.targets, id="boundary")
             else:
                 with VerticalScroll(id="predictions-box"):
-                    yield Static(id="predictions")
+                    yield Panel(id="predictions")
+            with VerticalScroll(id="weights-box"):
+                yield Panel(id="weights")
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self._wire()
-        self.set_interval(REDRAW_EVERY, self._repaint_if_new)
-        self.paint(force=True)
+        self._timer = self.set_interval(TICK_WITH_MAP if self.two_d else TICK, self._tick)
+        self._look_ahead()
+        self.paint()
+        self.call_after_refresh(self._tick)  # the map needs the laid-out size
         if self.autostart and not self.trainer.finished:
             self.running = True
 
+    def on_unmount(self) -> None:
+        self._wired = False
+        self.run.running = False
+        self.run.wake()
+
     def _wire(self) -> None:
         """Find the panels (on mount, and after a reload recomposed them)."""
+        self._wired = True
         self.status = self.query_one(StatusBar)
-        self.stats = self.query_one("#train-stats", Static)
+        self.stats = self.query_one("#train-stats", Panel)
         self.chart = self.query_one(LossChart)
+        self.weights = self.query_one("#weights", Panel)
         if self.two_d:
             self.boundary = self.query_one(BoundaryMap)
-            self.boundary.border_title = "boundary: ● +1  ○ −1  × wrong"
+            self.boundary.border_title = self._map_legend()
+            validation = "◆◇ validation · " if self.trainer.training.validation is not None else ""
+            self.boundary.border_subtitle = f"{validation}w: weights"
             self.boundary.monochrome = self.app.no_color
         else:
-            self.predictions = self.query_one("#predictions", Static)
-            self.query_one("#predictions-box").border_title = "predictions vs targets"
+            self.predictions = self.query_one("#predictions", Panel)
+            box = self.query_one("#predictions-box")
+            validated = self.trainer.training.validation is not None
+            box.border_title = "predictions (v0…: validation)" if validated else "predictions vs targets"
+            box.border_subtitle = "w: weights"
 
-    @work(exclusive=True, group="restart")
+    def _map_legend(self) -> str:
+        training = self.trainer.training
+        if training.classes is None:
+            return "prediction: dark low, light high · • sample"
+        return "boundary: ● +1  ○ −1  × wrong"
+
+    @work(exclusive=True, group="reload")
     async def show_trainer(self, trainer: Trainer, note: str) -> None:
         """Train a reloaded scenario's model instead, from its start and paused."""
         self.running = False
-        self.workers.cancel_group(self, "train")
-        while self._busy:
-            await asyncio.sleep(0.01)
-        self.trainer, self.note = trainer, note
+        old = self.run
+        old.running = False
+        old.wake()
+        self.run = TrainingRun(trainer, old.source, old.pace if self._pace_chosen else None)
+        self._generation += 1
+        self.shown, self._map_pending, self._map_size = None, False, Size(0, 0)
+        self._note = (note, "epoch", 0, self._generation)
         self.two_d = all(len(x) == 2 for x in trainer.training.inputs)
-        self._painted_epoch = self._boundary_epoch = -1
+        self._wired = False  # no painting on the panels being replaced
         await self.recompose()
         forget_removed_widgets(self)
+        self._timer.stop()
+        self._timer = self.set_interval(TICK_WITH_MAP if self.two_d else TICK, self._tick)
         self._wire()
-        self.paint(force=True)
+        self._look_ahead()
+        self.paint()
+        self.call_after_refresh(self._tick)
 
-    # --- running epochs --------------------------------------------------------------------------
+    # --- running epochs ------------------------------------------------------------------------------------
 
     def watch_running(self, running: bool) -> None:
+        self.run.running = running
+        self.run.wake()
         if running:
-            self._train()
-        self.paint(force=True)
+            self._painted_at = time.monotonic()  # what is on screen is current: the first repaint can wait
+        if running and self.run.claim_loop():
+            self._train_loop()
+        self.paint_settings()
 
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, epochs: int | None = None) -> None:
-        """Step the trainer until paused, finished or `epochs` are done (runs in a thread)."""
+    @work(thread=True, group="train", exit_on_error=False)
+    def _train_loop(self) -> None:
         worker = get_current_worker()
-        done, failure = 0, None
-        while not self.trainer.finished and not worker.is_cancelled:
-            if epochs is None and not self.running:
-                break
-            failure = self._one_epoch()
-            done += 1
-            if failure is not None or (epochs is not None and done >= epochs):
-                break
-        self.app.call_from_thread(self._worker_done, failure or "")
+        self.run.run_loop(lambda: worker.is_cancelled)
+        self._from_thread(self._worker_done)
 
-    def _one_epoch(self) -> str | None:
-        """Step the trainer once: None if it may go on, else why it stopped ("" for a NaN loss,
-        which the trainer itself records)."""
+    @work(thread=True, group="train", exit_on_error=False)
+    def _epochs(self, count: int) -> None:
+        self.run.epochs_now(count)
+        self._from_thread(self._worker_done)
+
+    @work(thread=True, group="train", exit_on_error=False)
+    def _look_ahead(self) -> None:
+        """Ask a schedule for the first rate in the training thread, not while painting."""
+        with self.run.stepping:
+            self.run.look_ahead()
+        self._from_thread(self._worker_done)
+
+    def _from_thread(self, callback, *args) -> None:
         try:
-            self.trainer.step()
-        except TrainingDiverged:
-            return ""
-        except Exception as error:  # the scenario's loss or schedule failing mid-run
-            return describe_exception(error, self.source, f"at epoch {self.trainer.epoch + 1}")
-        return None
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app has closed meanwhile: nothing to show it on
+            pass
 
-    def _worker_done(self, failure: str = "") -> None:
-        if failure:
+    def _worker_done(self) -> None:
+        if not self.run.running:
             self.running = False
-            self._say(f"training stopped: {failure}")
-        if self.trainer.finished or self.trainer.diverged is not None:
-            self.running = False
-        self.paint(force=True)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """`i` pressed while training ran: open the graph once the last epoch's worker is gone."""
-        if event.worker.group == "train" and event.worker.is_finished and self._open_graph_when_paused:
-            if not self._busy:
-                self._open_graph_when_paused = False
-                self.action_inspect()
-
-    @property
-    def _busy(self) -> bool:
-        return any(w.is_running for w in self.workers if w.group == "train")
+        if self._on_pause and not self.running:
+            note, self._on_pause = self._on_pause, ""
+            self._say(note)
+        self._tick(force=True)
+        self.paint_settings()
 
     def run_epochs_now(self, epochs: int) -> None:
         """Run epochs on this thread and repaint: for tests and scripts that want no threads."""
-        failure = None
-        for _ in range(epochs):
-            if self.trainer.finished:
-                break
-            failure = self._one_epoch()
-            if failure is not None:
-                break
-        self._worker_done(failure or "")
+        self.run.epochs_now(epochs)
+        self._worker_done()
 
-    # --- keys ------------------------------------------------------------------------------------
+    @work(thread=True, group="train", exit_on_error=False)
+    def _restart(self, keep_settings: bool, resume: bool) -> None:
+        self.run.restart(keep_settings)  # after the epoch in progress
+        self._from_thread(self._restarted, keep_settings, resume)
 
-    def action_toggle_run(self) -> None:
-        if self.trainer.finished:
-            self._say("training is over: r restarts it")
-            return
-        self.running = not self.running
-
-    def action_one_epoch(self) -> None:
-        if self.running:
-            self._say("pause first (space), then n runs one epoch at a time")
-        elif self.trainer.finished:
-            self._say("training is over: r restarts it")
-        elif not self._busy:
-            self._train(1)
-
-    def action_restart(self) -> None:
-        was_running = self.running
-        self.running = False
-        self.workers.cancel_group(self, "train")
-        self._restart_when_idle(was_running)
-
-    @work(exclusive=True, group="restart")
-    async def _restart_when_idle(self, resume: bool) -> None:
-        while self._busy:
-            await asyncio.sleep(0.01)
-        self.trainer.restart()
-        self._painted_epoch = self._boundary_epoch = -1
-        self._say("restarted from the same initial weights")
-        self.paint(force=True)
+    def _restarted(self, keep_settings: bool, resume: bool) -> None:
+        trainer = self.trainer
+        self._generation += 1
+        kept = []
+        if keep_settings and trainer.rate_scale != 1:
+            kept.append(f"lr ×{trainer.rate_scale:g}")
+        if keep_settings and trainer.next_l2 != trainer.training.l2_strength:
+            kept.append(f"α {trainer.next_l2:g}")
+        if kept:
+            self._say(f"restarted from the same initial weights, still {', '.join(kept)} (R: as loaded)")
+        elif keep_settings:
+            self._say("restarted from the same initial weights")
+        else:
+            self._say("restarted as loaded: the scenario's learning rate and L2 strength")
+        self._tick(force=True)
         if resume:
             self.running = True
 
-    def action_rate(self, factor: float) -> None:
-        if self.running or self._busy:
-            self._say("pause first (space): the learning rate changes between epochs")
-            return
-        self.trainer.rate_scale *= factor
-        self._say(f"learning rate ×{self.trainer.rate_scale:g} of the schedule")
-        self.paint(force=True)
-
-    def action_choose_sample(self, direction: int) -> None:
-        count = len(self.trainer.training.inputs)
-        order = [None, *range(count)]
-        self.sample = order[(order.index(self.sample) + direction) % len(order)]
-        which = "the whole batch" if self.sample is None else f"sample {self.sample}"
-        self._say(f"i opens the loss graph of {which}")
-
-    def action_log_scale(self) -> None:
-        self.log_scale = not self.log_scale
-        self.paint(force=True)
-
-    def action_inspect(self) -> None:
-        """Open the loss graph of the last epoch (paused first) in the graph view."""
-        if self.running or self._busy:
-            self.running = False
-            self._open_graph_when_paused = True
-            self._say("pausing to open the graph…")
-            return
-        self._say("recording the pass…")
-        self._open_graph(self.sample)
-
-    @work(thread=True, exclusive=True, group="inspect")
+    @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def _open_graph(self, sample: int | None) -> None:
-        output = self.trainer.loss_graph(sample)
-        timeline = Timeline(output)
-        epoch = max(self.trainer.epoch - 1, 0)
+        with self.run.stepping:  # after the epoch in progress: the scenario's code runs on one thread at a time
+            trainer = self.trainer
+            latest = trainer.latest
+            try:
+                if latest is None:
+                    output = trainer.loss_graph(sample, weights=trainer.initial_weights)
+                else:
+                    output = trainer.loss_graph(sample, weights=latest.weights, l2=latest.record.l2)
+                timeline = Timeline(output)
+            except Exception as error:
+                self._from_thread(self._say, describe_exception(error, self.run.source, "building the loss graph"))
+                return
         which = "batch" if sample is None else f"sample {sample}"
-        title = f"epoch {epoch + 1} loss ({which}) · {self.scenario_title}"
-        self.app.call_from_thread(self._push_graph, timeline, title)
+        when = "the initial weights" if latest is None else f"epoch {latest.record.epoch}, before its update"
+        self._from_thread(self._push_graph, timeline, f"loss ({which}) at {when} · {self.scenario_title}")
 
     def _push_graph(self, timeline: Timeline, title: str) -> None:
         from mgtui.screens.graph import GraphScreen
@@ -301,103 +256,130 @@ class TrainingScreen(Screen):
         self._say("")
         self.app.push_screen(GraphScreen(timeline, title, opened_from_training=True))
 
-    def action_graph(self) -> None:
-        self.app.switch_mode("graph")
+    # --- what is on screen ---------------------------------------------------------------------------------
 
-    # --- painting --------------------------------------------------------------------------------
+    def watch_show_weights(self, show: bool) -> None:
+        self.set_class(show, "-weights")
+        self.paint()
 
     def refresh_status(self) -> None:
-        self.paint(force=True)
+        self.paint_settings()
 
-    def _say(self, note: str) -> None:
-        self.note = note
-        self.paint(force=True)
-
-    def _repaint_if_new(self) -> None:
-        self.paint(force=False)
-
-    def paint(self, force: bool) -> None:
-        if not self.is_mounted:
+    def _say(self, note: str, lasts: str = "epoch") -> None:
+        """A note about the state right now, shown until that state changes: with `lasts` "epoch",
+        until the next epoch or a restart; with "run", while this run goes on; with "pause",
+        from when the running epoch has finished until the next."""
+        if lasts == "pause" and self.running:
+            self._on_pause = note
             return
-        trainer = self.trainer
-        if not force and trainer.epoch == self._painted_epoch:
+        self._note = (note, lasts, self.trainer.epoch, self._generation)
+        self.paint_settings()
+
+    @property
+    def note(self) -> str:
+        text, lasts, epoch, generation = self._note
+        if generation != self._generation:
+            return ""
+        if lasts == "run":
+            return text if self.running else ""
+        return text if epoch == self.trainer.epoch else ""
+
+    def _tick(self, force: bool = False) -> None:
+        """Bring the panels to the trainer's latest epoch (through its map, for 2-D inputs)."""
+        if not self._wired:
             return
-        self._painted_epoch = trainer.epoch
-        history = list(trainer.history)
-        epochs = trainer.training.epochs
-        state = "running" if self.running else ("finished" if trainer.finished else "paused")
-        if trainer.diverged is not None:
-            state = "stopped: loss not finite"
-        self.status.show(self.scenario_title, f"epoch {trainer.epoch}/{epochs} · {state}")
-        self.stats.update(self._stats_table(history), layout=False)
-        self.chart.show([r.loss for r in history], epochs, self.log_scale)
-        if self.two_d:
-            self._refresh_boundary()
-        else:
-            self.predictions.update(self._predictions_table(history), layout=False)
-
-    def _stats_table(self, history) -> RenderableType:
-        trainer = self.trainer
-        last = history[-1] if history else None
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", no_wrap=True, min_width=9)
-        table.add_column(no_wrap=True, overflow="ellipsis")
-        table.add_row("epoch", f"{trainer.epoch} of {trainer.training.epochs}")
-        table.add_row("loss", "—" if last is None else f"{last.loss:.6g} ({trainer.training.loss_name})")
-        table.add_row("accuracy", "—" if last is None else f"{last.accuracy * 100:.1f}%")
-        table.add_row("next lr", f"{trainer.next_learning_rate:.4g}")
-        table.add_row("params", f"{len(trainer.parameters):,}")
-        table.add_row("‖grad‖", "—" if last is None else f"{last.grad_norm:.4g}")
-        table.add_row("max|grad|", "—" if last is None else f"{last.max_abs_grad:.4g}")
-        which = "batch" if self.sample is None else f"sample {self.sample}"
-        table.add_row("i opens", f"{which} (s: change)")
-        if trainer.diverged is not None:
-            stopped = f"stopped at epoch {trainer.diverged.epoch + 1}: the loss is {trainer.diverged.loss}"
-            return Group(table, Text(stopped, style="bold red"), Text("r restarts from the start", style="red"))
-        if self.note:
-            return Group(table, Text(self.note, style="italic"))
-        if trainer.tape_note:  # why epochs run slower than a tape makes them: shown whenever nothing else is
-            return Group(table, Text(trainer.tape_note, style="dim"))
-        return table
-
-    def _predictions_table(self, history) -> Table:
-        training = self.trainer.training
-        scores = history[-1].scores if history else [None] * len(training.targets)
-        table = Table(box=None, padding=(0, 1), show_edge=False)
-        table.add_column("#", justify="right")
-        table.add_column("target", justify="right")
-        table.add_column("prediction", justify="right")
-        table.add_column("")
-        for i, (target, score) in enumerate(zip(training.targets, scores)):
-            if score is None:
-                table.add_row(str(i), f"{target:.3g}", "—", "")
-            else:
-                table.add_row(str(i), f"{target:.3g}", f"{score:.4g}", "✓" if (target > 0) == (score > 0) else "✗")
-        return table
-
-    @work(thread=True, exclusive=True, group="boundary")
-    def _compute_boundary(self, predict) -> None:
-        """Score every cell and every data point with one snapshot of the weights."""
+        full_speed = self.running and math.isinf(self.run.pace)
+        if not force and full_speed and time.monotonic() - self._painted_at < FULL_SPEED_REPAINT:
+            return
+        latest = self.trainer.latest
+        if not self.two_d:
+            if latest is not self.shown:
+                self._show(latest)
+            return
         size = self.boundary.content_region.size
+        if self._map_pending or (latest is self.shown and size == self._map_size):
+            return
         if size.width <= 0 or size.height <= 0:
+            self._show(latest)
             return
-        inputs = self.trainer.training.inputs
-        bounds = data_bounds(inputs, size)
-        scores = grid_scores(predict, bounds, size)
-        point_scores = [predict(x) for x in inputs]
-        self.app.call_from_thread(self.boundary.show, scores, bounds, point_scores)
+        self._map_pending = True
+        self._compute_map(latest, size, self._generation)
 
-    def _refresh_boundary(self) -> None:
-        """Rescore the map when the weights (or the size) changed: at once while paused, at most
-        every BOUNDARY_EVERY seconds while training runs (each map is ~25 ms of Python)."""
-        epoch = self.trainer.epoch
-        now = time.monotonic()
-        if epoch == self._boundary_epoch and self.boundary.size == self._boundary_size:
+    @work(thread=True, exclusive=True, group="boundary", exit_on_error=False)
+    def _compute_map(self, snapshot: Snapshot | None, size: Size, generation: int) -> None:
+        try:
+            picture = picture_of(self.trainer, snapshot, size, self.run.stepping)
+        except Exception as error:  # a learner's model failing on a grid point: say so, keep training
+            picture = describe_exception(error, self.run.source, "drawing the boundary map")
+        self._from_thread(self._map_ready, snapshot, picture, generation)
+
+    def _map_ready(self, snapshot: Snapshot | None, picture: BoundaryPicture | str, generation: int) -> None:
+        self._map_pending = False
+        if generation != self._generation or not self._wired:
+            self._tick(force=True)  # a map of a run since restarted: draw the current one instead
             return
-        if self.running and now - self._boundary_at < BOUNDARY_EVERY:
-            return
-        self._boundary_at, self._boundary_epoch, self._boundary_size = now, epoch, self.boundary.size
-        self._compute_boundary(self.trainer.predictor())
+        if isinstance(picture, str):
+            self.boundary.border_title = f"no map: {picture}"
+        else:
+            self.boundary.show(picture)
+            self._map_size = picture.size
+        self._show(snapshot)
+
+    def _show(self, snapshot: Snapshot | None) -> None:
+        self.shown = snapshot
+        self.paint()
 
     def on_resize(self) -> None:
-        self.paint(force=True)
+        self.call_after_refresh(self._tick, True)  # a map at the new size, at once
+
+    def paint_settings(self) -> None:
+        """The status line and the figures: cheap, for every key."""
+        if not self._wired:
+            return
+        trainer, shown = self.trainer, self.shown
+        epoch = 0 if shown is None else shown.record.epoch
+        self.status.show(self.scenario_title, f"epoch {epoch}/{trainer.epochs_planned} · {self._state()}")
+        import os
+
+        if "NOSTATS" not in os.environ:
+            self.stats.update(panels.stats(trainer, self.run, shown, self.sample, self.note), layout=False)
+
+    def _state(self) -> str:
+        trainer = self.trainer
+        if self.run.failure:
+            return "stopped: an error"
+        if trainer.diverged is not None:
+            return "stopped: loss not finite"
+        if self.running:
+            return f"running {pace_text(self.run.pace)}"
+        return "finished" if trainer.finished else "paused"
+
+    def paint(self) -> None:
+        """Every panel, from the shown snapshot."""
+        if not self._wired:
+            return
+        self._painted_at = time.monotonic()
+        self.paint_settings()
+        trainer, shown = self.trainer, self.shown
+        epoch = 0 if shown is None else shown.record.epoch
+        validation = trainer.validation_curve.points(up_to=epoch) if trainer.training.validation else ()
+        end = axis_end(epoch, trainer.epochs_planned)
+        import os
+
+        if "NOCHART" not in os.environ:
+            self.chart.show(trainer.curve.points(up_to=epoch), end, self.log_scale, validation)
+        box = self.query_one("#weights-box")
+        if self.show_weights:
+            box.border_title = f"{len(trainer.parameters):,} params by |grad| · epoch {epoch}"
+            _update_rows(self.weights, panels.weights(trainer, shown))
+        elif not self.two_d:
+            if "NOPRED" not in os.environ:
+                _update_rows(self.predictions, panels.predictions(trainer, shown))
+
+
+def _update_rows(panel: Panel, table: Table) -> None:
+    """Show a table of rows; lay out again only when the number of rows changed (a layout repaints
+    the whole screen, a few times a second while training runs)."""
+    rows = table.row_count
+    panel.update(table, layout=rows != getattr(panel, "_mg_rows", None))
+    panel._mg_rows = rows

@@ -6,7 +6,12 @@ a step costs the same on a 10-node and a 100,000-node graph.
 
 Depth is capped: a row deeper than `MAX_DEPTH` below the view's root is a "deeper" row, and
 opening it re-roots the view there (Textual's Tree recurses once per visible level and gives out
-near a thousand; a 5,000-deep chain is still one keypress away).
+near a thousand; a 5,000-deep chain is still one keypress away). A long sum is one row whose
+children are its terms (`mgtui.layout`).
+
+Marks: `▶` on the row of the step's node (where it is drawn in full), `◀` on the rows under it
+that the step read or passed gradient to: the edges of this step, not every drawing of a node.
+A row too long for the panel shortens its name first, so data and grad always show.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from engine.stepping import Cursor
 from mgtui import present
 from mgtui.layout import TreeLayout
 
-MAX_DEPTH = 10  # levels below the view's root before rows turn into "open deeper" rows
+MAX_DEPTH = 8  # levels below the view's root before rows turn into "open deeper" rows (80 columns fit 8)
 CONTEXT = 3  # when following re-roots the view, the levels kept above the step's node
 EXPAND_ALL_BELOW = 400  # graphs with fewer nodes start fully expanded and are never folded
 
@@ -35,6 +40,7 @@ class Row:
     node: int
     reference: bool = False  # a shared node drawn in full elsewhere
     deeper: bool = False  # at the depth cap: opening it re-roots the view here
+    slot: int = -1  # which child of its parent's row it is
 
 
 class GraphTree(Tree[Row]):
@@ -44,7 +50,7 @@ class GraphTree(Tree[Row]):
     ICON_NODE_EXPANDED = "− "
 
     BINDINGS = [
-        Binding("u", "view_up", "View up", show=False, id="tree.view_up"),
+        Binding("u", "view_up", "View up", show=False, id="tree.view_up", tooltip="Move a re-rooted view (⤴) back up"),
     ]
 
     COMPONENT_CLASSES = {
@@ -67,7 +73,7 @@ class GraphTree(Tree[Row]):
         self.view_root = cursor.timeline.output_index
         self._occurrences: dict[int, list[TreeNode[Row]]] = defaultdict(list)
         self._auto_expanded: list[TreeNode[Row]] = []
-        self._highlighted: set[int] = set()
+        self._marked: list[TreeNode[Row]] = []  # the rows marked ▶ and ◀ at the last repaint
         self._expected_cursor: TreeNode[Row] | None = None
         self._styles: dict[str, Style] = {}
         super().__init__("", data=Row(self.view_root), **kwargs)
@@ -99,10 +105,10 @@ class GraphTree(Tree[Row]):
             return
         timeline, layout = self.cursor.timeline, self.layout_model
         depth = layout.depth[row.node] - layout.depth[self.view_root] + 1
-        for j, operand in enumerate(timeline.operands[row.node]):
+        for j, operand in enumerate(layout.children(row.node)):
             reference = not layout.is_home(row.node, j)
             deeper = not reference and depth >= MAX_DEPTH and bool(timeline.operands[operand])
-            child = Row(operand, reference, deeper)
+            child = Row(operand, reference, deeper, j)
             expandable = bool(timeline.operands[operand]) and not reference and not deeper
             added = tree_node.add("", data=child, allow_expand=expandable)
             self._occurrences[operand].append(added)
@@ -142,9 +148,19 @@ class GraphTree(Tree[Row]):
         )
         self._move_to(self.root)
 
-    def reveal(self, node: int) -> TreeNode[Row]:
-        """Expand the tree down to where `node` is drawn in full and put the cursor on it."""
+    def go_to_output(self) -> None:
+        """The whole graph from the top: the output at the root, the cursor on it."""
+        if self.view_root != self.cursor.timeline.output_index:
+            self.set_view_root(self.cursor.timeline.output_index)
+        self._move_to(self.root)
+
+    def reveal(self, node: int, open_row: bool = False) -> TreeNode[Row]:
+        """Expand the tree down to the row that shows `node` in full and put the cursor on it.
+
+        `open_row`: also open that row, so the rows a step of `node` reads or feeds are on screen.
+        """
         layout = self.layout_model
+        step_node, node = node, layout.row_node[node]
         reshaped = False
         within = layout.is_below(node, self.view_root)
         if not within or layout.depth[node] - layout.depth[self.view_root] >= MAX_DEPTH:
@@ -161,21 +177,32 @@ class GraphTree(Tree[Row]):
                 reshaped = True
             tree_node = tree_node.children[layout.home_edge[graph_node]]
             on_path.append(tree_node)
+        edge: TreeNode[Row] | None = None
+        if open_row and tree_node.allow_expand:
+            if not tree_node.is_expanded:
+                self._populate(tree_node)
+                tree_node.expand()
+                self._auto_expanded.append(tree_node)
+                reshaped = True
+            slots = layout.child_slots(step_node)
+            edge = tree_node.children[slots[0]] if slots else None  # the first: right under the row, or a sum's term
         if self.fold_while_following:
             reshaped = self._fold_except(on_path) or reshaped
         if reshaped:  # line numbers are stale until the tree rebuilds them on refresh
-            self._move_to(tree_node)
+            self._move_to(tree_node, edge)
         else:
             self._expected_cursor = tree_node
-            self._move_cursor_now(tree_node)
+            self._move_cursor_now(tree_node, edge)
         return tree_node
 
     def _fold_except(self, keep: list[TreeNode[Row]]) -> bool:
-        """Collapse what following expanded earlier, except the path just revealed."""
+        """Collapse what following expanded earlier, except the path just revealed and the rows
+        opened right under it: the steps around a node open its neighbours in turn, and keeping
+        them open spares the tree a relayout (and a repaint of the screen) on most steps."""
         keep_ids = {id(n) for n in keep}
         still_open, folded = [], False
         for tree_node in self._auto_expanded:
-            if id(tree_node) in keep_ids:
+            if id(tree_node) in keep_ids or (tree_node.parent is not None and id(tree_node.parent) in keep_ids):
                 still_open.append(tree_node)
             elif tree_node.is_expanded:
                 tree_node.collapse()
@@ -183,13 +210,16 @@ class GraphTree(Tree[Row]):
         self._auto_expanded = still_open
         return folded
 
-    def _move_to(self, tree_node: TreeNode[Row]) -> None:
+    def _move_to(self, tree_node: TreeNode[Row], edge: TreeNode[Row] | None = None) -> None:
         self._expected_cursor = tree_node
-        self.call_after_refresh(self._move_cursor_now, tree_node)
+        self.call_after_refresh(self._move_cursor_now, tree_node, edge)
 
-    def _move_cursor_now(self, tree_node: TreeNode[Row]) -> None:
+    def _move_cursor_now(self, tree_node: TreeNode[Row], edge: TreeNode[Row] | None = None) -> None:
+        """The cursor to `tree_node`, and the view scrolled as little as shows `edge` (a row the step feeds)."""
         if tree_node is self._expected_cursor and tree_node.tree is self and tree_node.line >= 0:
             self.move_cursor(tree_node, animate=False)
+            if edge is not None and edge.line >= 0:
+                self.scroll_to_line(edge.line, animate=False)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Row]) -> None:
         """Enter on a reference goes to the node in full; on a "deeper" row, re-roots there."""
@@ -244,24 +274,42 @@ class GraphTree(Tree[Row]):
     # --- repainting ------------------------------------------------------------------------------
 
     def show_step(self, touched: set[int], full: bool = False) -> None:
-        """Repaint after the cursor moved: the rows of `touched` nodes, or everything."""
-        highlighted = self.highlighted_nodes()
+        """Repaint after the cursor moved: the rows of `touched` nodes and the marked rows, or everything."""
+        marked = self._marked_rows()
         if full:
             self.root.refresh()  # every row's cache key includes the root's, so all repaint
             self.refresh()
         else:
-            for node in touched | highlighted | self._highlighted:
-                for tree_node in self._occurrences.get(node, ()):
-                    if tree_node.line >= 0:
-                        tree_node.refresh()
-        self._highlighted = highlighted
+            rows = [n for node in touched for n in self._occurrences.get(self.layout_model.row_node[node], ())]
+            for tree_node in dict.fromkeys([*rows, *marked, *self._marked]):
+                if tree_node.line >= 0:
+                    tree_node.refresh()
+        self._marked = marked
 
-    def highlighted_nodes(self) -> set[int]:
-        """The last step's node, and the operands it read (forward) or passed gradient to (backward)."""
+    def _marked_rows(self) -> list[TreeNode[Row]]:
+        """The rows the last step marks (▶ and its ◀ edges), among those made so far."""
         step = self.cursor.last_step
         if step is None:
-            return set()
-        return {step.node} if step.phase == "seed" else {step.node, *step.operands}
+            return []
+        layout = self.layout_model
+        rows = [n for n in self._occurrences.get(layout.row_node[step.node], ()) if not n.data.reference]
+        if step.phase != "seed":
+            slots = layout.child_slots(step.node)
+            rows += [row.children[j] for row in rows[:1] for j in slots if j < len(row.children)]
+        return rows
+
+    def marks(self, tree_node: TreeNode[Row]) -> tuple[bool, bool]:
+        """(is this the row of the step's node, is it an edge the step read or passed gradient along)."""
+        step, row = self.cursor.last_step, tree_node.data
+        if step is None or row is None:
+            return False, False
+        current = self.layout_model.row_node[step.node]
+        if row.node == current and not row.reference:
+            return True, False
+        parent = tree_node.parent
+        if step.phase == "seed" or parent is None or parent.data is None or parent.data.node != current:
+            return False, False
+        return False, row.slot in self.layout_model.child_slots(step.node)
 
     def notify_style_update(self) -> None:
         self._styles.clear()
@@ -275,45 +323,93 @@ class GraphTree(Tree[Row]):
 
     def render_label(self, node: TreeNode[Row], base_style: Style, style: Style) -> Text:
         text = super().render_label(node, base_style, style) if node.allow_expand else Text()
-        row = node.data
-        if row is None:
+        if node.data is None:
             return text
-        text.append_text(self.row_text(row, node is self.root))
+        # Room for the row whether or not the vertical scrollbar shows (its coming and going does
+        # not re-render cached lines): a row never runs under it into a horizontal scrollbar.
+        room = self.size.width - self.styles.scrollbar_size_vertical - self._guide_width(node) - text.cell_len
+        text.append_text(self.row_text(node, room))
         text.stylize(style)
         return text
 
-    def get_label_width(self, node: TreeNode[Row]) -> int:
-        return self.render_label(node, Style(), Style()).cell_len
+    def _guide_width(self, node: TreeNode[Row]) -> int:
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        return depth * self.guide_depth
 
-    def row_text(self, row: Row, is_root: bool) -> Text:
-        cursor, timeline = self.cursor, self.cursor.timeline
-        step = cursor.last_step
+    def get_label_width(self, node: TreeNode[Row]) -> int:
+        """Every row fits the panel (see `row_text`), so nothing needs to scroll sideways: the tree
+        asks this of every line whenever a step opens or folds a row, and gets it without a drawing."""
+        return 1
+
+    def row_text(self, tree_node: TreeNode[Row], room: int = 10**6) -> Text:
+        """The row of a node: marks, name, op, data, grad, final/bad marks, in at most `room` cells."""
+        row = tree_node.data
+        cursor, timeline, layout = self.cursor, self.cursor.timeline, self.layout_model
         node = row.node
-        text = Text()
-        if step is not None and node == step.node:
-            text.append(f"{present.CURRENT} ", self._style("current"))
-        elif node in self.highlighted_nodes():
-            text.append(f"{present.RECEIVING} ", self._style("operand"))
-        if is_root and node != timeline.output_index:
-            text.append("⤴ ", self._style("reference"))
+        current, edge = self.marks(tree_node)
+        mark: tuple[str, Style] | None = None
+        if current:
+            mark = (f"{present.CURRENT} ", self._style("current"))
+        elif edge:
+            mark = (f"{present.RECEIVING} ", self._style("operand"))
+        lead = "⤴ " if tree_node is self.root and node != timeline.output_index else ""
         if row.reference:
-            text.append(f"{present.REFERENCE} {timeline.name(node)}", self._style("reference"))
+            text = Text()
+            if mark:
+                text.append(*mark)
+            text.append(f"{lead}{present.REFERENCE} ", self._style("reference"))
+            text.append(present.shorten(timeline.name(node), max(4, room - text.cell_len)), self._style("reference"))
             return text
-        text.append(timeline.name(node), self._style("name"))
-        op = timeline.ops[node]
-        if op:
-            text.append(f"  {op}", self._style("op"))
         value, grad = cursor.value(node), cursor.grad(node)
-        text.append("  ")
-        text.append(present.number(value).strip(), self._style("unknown") if value is None else Style())
-        text.append("  grad ", self._style("op"))
-        text.append(present.number(grad).strip(), self._style("unknown") if grad is None else Style())
+        op = "Σ" if node in layout.chains else str(timeline.ops[node])
+        marks = ""
         if cursor.grad_is_final(node):
-            text.append(f" {present.FINAL}", self._style("final"))
+            marks += f" {present.FINAL}"
         if present.is_bad(value) or present.is_bad(grad) or cursor.flagged(node):
-            text.append(f" {present.BAD}", self._style("bad"))
+            marks += f" {present.BAD}"
+        extra, short_extra = "", ""
         if row.deeper:
-            text.append("  ⤵ enter: open deeper", self._style("reference"))
+            extra, short_extra = "  ⤵ enter: open deeper", "  ⤵"
+        elif (current or edge) and (term := layout.term(cursor.last_step.node)) is not None:
+            extra = f"  term {term[1]}/{term[2]}"  # on the sum's row and on the term it adds: far apart
+        value_text, grad_text = present.number(value).strip(), present.number(grad).strip()
+        name = timeline.name(node)
+        fixed = (len(mark[0]) if mark else 0) + len(lead) + len(value_text) + len(grad_text) + len(marks)
+        # Too long for the panel: first fewer words ("grad" is the column's title, then the hint
+        # after the numbers), then a shorter name (down to 8), then fewer spaces; never the numbers.
+        candidates = [
+            ("  ", "  grad ", extra, len(name)),
+            ("  ", "  ", extra, len(name)),
+            ("  ", "  ", short_extra, len(name)),
+            ("  ", "  ", short_extra, 8),
+            (" ", " ", short_extra, 8),
+            (" ", " ", "", 3),
+        ]
+        for gap, grad_word, hint, shortest in candidates:
+            used = fixed + (len(gap) + len(op) if op else 0) + len(gap) + len(grad_word) + len(hint)
+            if used + min(len(name), shortest) <= room:
+                break
+        name = present.shorten(name, max(3, room - used))
+        text = Text()
+        if mark:
+            text.append(*mark)
+        if lead:
+            text.append(lead, self._style("reference"))
+        text.append(name, self._style("name"))
+        if op:
+            text.append(f"{gap}{op}", self._style("op"))
+        text.append(gap)
+        text.append(value_text, self._style("unknown") if value is None else Style())
+        text.append(grad_word, self._style("op"))
+        text.append(grad_text, self._style("unknown") if grad is None else Style())
+        if present.FINAL in marks:
+            text.append(f" {present.FINAL}", self._style("final"))
+        if present.BAD in marks:
+            text.append(f" {present.BAD}", self._style("bad"))
+        if hint:
+            text.append(hint, self._style("reference"))
         return text
 
     def selected_node(self) -> int | None:

@@ -55,9 +55,12 @@ class PictureView(ScrollView, can_focus=True):
         return drawing
 
     def on_resize(self) -> None:
+        """A new width may mean a new box form: show the step again. A row more or less (a note
+        coming and going under the panel) keeps what the user scrolled to."""
         if self._layout is not None:
-            self._ensure_drawing()
-            self._scroll_to_step()
+            before = self.drawing
+            if self._ensure_drawing() is not before:
+                self._scroll_to_step()
 
     # --- following the cursor ---------------------------------------------------------------------
 

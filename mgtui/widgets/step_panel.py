@@ -1,88 +1,63 @@
-"""The step panel: the current step of the pass explained in numbers.
+"""The step panel: the current step of the pass explained in numbers (the words are `mgtui.explain`'s).
 
-Forward: ``e = a · b = 2.0 · -3.0 = -6.0``. Backward, one line per operand: the chain rule with
-the local derivative written out and then in numbers, and the operand's grad before → after.
+It grows to what the longest step of this phase so far had to say (at least `MIN_LINES`, at most
+half the screen, then it scrolls) and keeps that height until the phase changes or the terminal
+is resized: no equation cut off under the border, and no relayout (a repaint of the whole screen)
+as steps of different lengths alternate.
 """
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Group
 from rich.text import Text
+from textual.events import Resize
 from textual.widgets import Static
 
-from engine.stepping import Cursor, Step, Timeline, format_number
-from mgtui import present
+from engine.nudge import Nudge
+from engine.stepping import Cursor
+from mgtui.explain import nudge_lines, start_lines, step_lines
+from mgtui.layout import TreeLayout
+
+MIN_LINES = 7
 
 
 class StepPanel(Static):
-    """Explains the step that led to the cursor's position (or what comes first, at the start).
+    """Explains the step that led to the cursor's position (at the start, what comes first), or a nudge."""
 
-    Its height is fixed for ordinary steps (no relayout per step); a step that disagrees with the
-    chain rule has more to say, and the panel grows for it (``max-height`` in the stylesheet).
-    """
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lines: list[Text] = []
+        self._height = 0
+        self._phase = ""
 
-    _grown = False
-
-    def show(self, cursor: Cursor, note: str = "") -> None:
-        step = cursor.last_step
-        grow = step is not None and bool(step.findings)
-        self.update(explain(cursor, note), layout=grow or self._grown)
-        self._grown = grow
-
-
-def explain(cursor: Cursor, note: str = "") -> RenderableType:
-    timeline = cursor.timeline
-    parts: list[RenderableType] = []
-    step = cursor.last_step
-    if step is None:
-        parts.append(Text.assemble(("start", "bold"), ": only the leaves have values; no grad is known yet."))
-        upcoming = cursor.next_step
-        if upcoming is not None:
-            parts.append(Text.assemble(("next (n): ", "dim"), upcoming.text[0]))
-    else:
-        parts.append(heading(cursor, step, timeline))
-        for finding in step.findings:  # first: the one thing on this step a learner must see
-            parts.append(Text(f"{present.BAD} {present.finding_text(finding)}", style="bold red"))
-        parts.append(equations(step, timeline))
-    if note:
-        parts.append(Text(note, style="italic"))
-    return Group(*parts)
-
-
-def heading(cursor: Cursor, step: Step, timeline: Timeline) -> Text:
-    name = timeline.name(step.node)
-    op = timeline.ops[step.node]
-    text = Text.assemble((present.position_text(cursor), "bold"), " · ", (name, "bold"), f" ({op})" if op else "")
-    if step.phase == "forward":
-        text.append(": its value from its operands", style="dim")
-    elif step.phase == "seed":
-        text.append(": the backward pass starts at the output", style="dim")
-    else:
-        text.append(f": passes its grad {format_number(step.value)} to each operand", style="dim")
-    if cursor.at_end:
-        text.append(" — pass complete", style="bold green")
-    return text
-
-
-def equations(step: Step, timeline: Timeline) -> Text:
-    """One line per equation; under each backward one, the operand's grad before → after."""
-    if not step.contributions:
-        return Text("\n".join(step.text))
-    text = Text()
-    for line, contribution in zip(step.text, step.contributions):
-        name = timeline.symbol(contribution.operand)
-        before = "0" if contribution.before is None else format_number(contribution.before)
-        text.append(line + "\n")
-        if not contribution.written:
-            text.append(f"    {name}.grad: {before}, unchanged: your _backward never wrote it", style="bold red")
+    def show(self, cursor: Cursor, layout: TreeLayout | None = None, nudge: Nudge | None = None) -> None:
+        timeline, step = cursor.timeline, cursor.last_step
+        if nudge is not None:
+            lines = nudge_lines(timeline, nudge)
+        elif step is None:
+            lines = start_lines(timeline)
         else:
-            text.append(f"    {name}.grad: {before} → {format_number(contribution.after)}", style="bold")
-            if not contribution.agrees:
-                text.append(f"  {present.BAD} should be {format_number(contribution.expected_after)}", style="bold red")
-            elif contribution.before is not None:
-                text.append("  (+= adds to what it had)", style="yellow")
-            if contribution.final:
-                text.append(f"  {present.FINAL} final", style="green")
-        text.append("\n")
-    text.rstrip()
-    return text
+            lines = step_lines(timeline, step, layout, at_end=cursor.at_end)
+        phase = "nudge" if nudge is not None else (step.phase if step is not None else "start")
+        if phase != self._phase:  # forward steps say less than backward ones: fit the new phase afresh
+            self._phase, self._height = phase, 0
+        self._lines = lines
+        self._fit()
+        self.update(Group(*lines), layout=False)
+
+    def _fit(self) -> None:
+        width = self.content_region.width
+        if width <= 0:
+            return
+        console = self.app.console
+        needed = sum(len(line.wrap(console, width)) if line.cell_len > width else 1 for line in self._lines)
+        height = max(MIN_LINES, needed) + self.styles.gutter.height
+        if height > self._height:
+            self._height = height
+            self.styles.height = height
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != getattr(self, "_width", event.size.width):  # a new width: fit from scratch
+            self._height = 0
+        self._width = event.size.width
+        self._fit()

@@ -7,6 +7,7 @@ ten nodes and a hundred thousand.
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -16,11 +17,13 @@ from textual.strip import Strip
 from engine.stepping import Cursor
 from mgtui import present
 
-ROW_WIDTH = 30
+ROW_WIDTH = 29  # mark, name, op, value, final: the panel's 30 columns less its scrollbar's one
+NAME_WIDTH = 12  # s1.L1.n3.out whole; longer names lose their middle
+OP_WIDTH = 4  # dropped when the list is narrower than a full row (a narrow terminal)
 
 
 class TopoList(ScrollView, can_focus=True):
-    """Every node in topological order; the current step's node marked, grads marked final."""
+    """Every node in topological order: the last step's node marked ▶, leaves ○, grads final ✓."""
 
     BINDINGS = [
         Binding("up", "move(-1)", "Up", show=False),
@@ -46,11 +49,12 @@ class TopoList(ScrollView, can_focus=True):
         self.cursor = cursor
         self.selected = 0  # the list's own row cursor, moved by arrow keys
         self._current = -1
+        self._styles_of: dict[str, Style] = {}
         self.virtual_size = Size(ROW_WIDTH, len(cursor.timeline.nodes))
 
     def show_step(self, touched: set[int], full: bool = False) -> None:
-        """Repaint after the cursor moved and keep the current node in view."""
-        step = self.cursor.current_step
+        """Repaint after the cursor moved and keep the current node in view (at the start: the top)."""
+        step = self.cursor.last_step
         current = step.node if step else -1
         if full or current == -1:
             self.refresh()
@@ -58,9 +62,8 @@ class TopoList(ScrollView, can_focus=True):
             for node in {self._current, current, *touched}:
                 self._refresh_row(node)
         self._current = current
-        if current >= 0:
-            self.selected = current
-            self._scroll_into_view(current)
+        self.selected = max(current, 0)
+        self._scroll_into_view(self.selected)
 
     def _refresh_row(self, node: int) -> None:
         """Repaint the row of `node` if it is on screen (row = node: the list is the topo order)."""
@@ -100,24 +103,41 @@ class TopoList(ScrollView, can_focus=True):
     def _row_segments(self, node: int, width: int) -> list[Segment]:
         cursor, timeline = self.cursor, self.cursor.timeline
         base = self.rich_style
-        step = cursor.current_step
+        step = cursor.last_step
         is_current = step is not None and node == step.node
         is_leaf = not timeline.operands[node]
-        mark = present.CURRENT if is_current else ("·" if is_leaf else " ")
+        mark = present.CURRENT if is_current else (present.LEAF if is_leaf else " ")
         op = str(timeline.ops[node]) if timeline.ops[node] else ""
         final = present.BAD if cursor.flagged(node) else (present.FINAL if cursor.grad_is_final(node) else " ")
         value = present.number(cursor.value(node), 8)
-        text = f"{mark}{timeline.name(node)[:10]:<10} {op[:4]:<4} {value} {final}"
+        room = width - self.styles.scrollbar_size_vertical  # the rows end where the scrollbar starts
+        if room >= ROW_WIDTH:
+            name = present.shorten(timeline.name(node), NAME_WIDTH)
+            text = f"{mark}{name:<{NAME_WIDTH}} {op[:OP_WIDTH]:<{OP_WIDTH}} {value} {final}"
+        else:  # narrow: no op column, the name gets what is left
+            name_width = max(3, room - len(value) - 4)
+            text = f"{mark}{present.shorten(timeline.name(node), name_width):<{name_width}} {value} {final}"
         style = base
         if is_leaf:
-            style += self.get_component_rich_style("topo-list--leaf", partial=True)
+            style += self._style("leaf")
         if is_current:
-            style += self.get_component_rich_style("topo-list--current", partial=True)
+            style += self._style("current")
         if cursor.flagged(node):
-            style += self.get_component_rich_style("topo-list--bad", partial=True)
+            style += self._style("bad")
         if node == self.selected and self.has_focus:
-            style += self.get_component_rich_style("topo-list--selected", partial=True)
+            style += self._style("selected")
         return [Segment(text.ljust(width), style)]
+
+    def _style(self, name: str) -> Style:
+        """A component class's style, looked up once per theme (every row of every repaint asks)."""
+        style = self._styles_of.get(name)
+        if style is None:
+            style = self._styles_of[name] = self.get_component_rich_style(f"topo-list--{name}", partial=True)
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles_of.clear()
+        super().notify_style_update()
 
     def on_focus(self) -> None:
         self.refresh()
