@@ -16,6 +16,7 @@ Each returns a `Comparison`: agree, differ (with the worst node) or unavailable 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from engine.foreign import GraphError, walk
 from engine.judge import close
 from engine.recording import format_number
 from engine.stepping import Timeline
+from engine.text import printable
 from engine.value import Value, topological_order
 
 NUMERICAL_BUDGET = 3_000_000  # op evaluations the numerical check may spend (each leaf costs one pass)
@@ -36,6 +38,9 @@ class Comparison:
     status: str  # "agree", "differ" or "unavailable"
     detail: str  # one line: what was compared and what came out
     rows: tuple[tuple[int, float, float, bool], ...] = ()  # (node, the pass's grad, this measure's, agree?)
+
+    def __post_init__(self) -> None:  # a detail may quote the learner's exception: shown, so one printable line
+        object.__setattr__(self, "detail", printable(self.detail))
 
     @property
     def agrees(self) -> bool:
@@ -206,7 +211,9 @@ def against_own_backward(timeline: Timeline, fresh_output: Callable[[], object])
             "differ",
             "your backward() hit Python's recursion limit (a recursive topological sort on a deep graph)",
         )
-    except Exception as error:  # their code
+    except BaseException as error:  # their code: sys.exit() in it too, which must not end mgtui
+        if isinstance(error, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+            raise  # the user's own Ctrl+C
         return Comparison(against, "differ", f"your backward() raised {type(error).__name__}: {error}")
     finally:
         if originals is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 from engine.ops import LEAF, Op, op_named, unknown_op
+from engine.text import label_text
 
 VALUE_ATTRIBUTES = ("data", "grad", "_prev", "_op", "_backward")
 
@@ -54,18 +55,22 @@ class GraphShape:
 
 
 def describe(node: object) -> str:
-    """A node as an error message names it: its label, else its op and data."""
+    """A node as an error message names it: its label, else its op and data (printable either way)."""
     label = _label(node)
     if label:
         return label
-    op = getattr(node, "_op", "")
+    op = label_text(getattr(node, "_op", ""))
     data = getattr(node, "data", "?")
-    return f"{type(node).__name__}(data={data!r}{f', op={op!r}' if op else ''})"
+    shown = label_text(repr(data) if isinstance(data, Real) else data)
+    return f"{type(node).__name__}(data={shown}{f', op={op!r}' if op else ''})"
 
 
 def _label(node: object) -> str:
-    label = getattr(node, "label", "")
-    return label if isinstance(label, str) else str(label)
+    try:
+        label = getattr(node, "label", "")
+    except Exception:  # a property of the learner's that raises: the node is unlabelled
+        return ""
+    return label_text(label)
 
 
 def number(node: object) -> float:
@@ -275,19 +280,11 @@ def _ops(nodes: list, operands_of: list[tuple[int, ...]]) -> list[Op]:
 
 def _labels(nodes: list) -> list[str]:
     """Each node's label, or '' (micrograd's own Value has none: its instance dict is asked, much
-    cheaper than a failing getattr on each of tens of thousands of nodes)."""
+    cheaper than a failing getattr on each of tens of thousands of nodes); one printable line each."""
     kinds = {type(node) for node in nodes}
     if all(not hasattr(kind, "label") and kind.__dictoffset__ for kind in kinds):
-        labels = [node.__dict__.get("label", "") for node in nodes]
-    else:
-        labels = [getattr(node, "label", "") for node in nodes]
-    if all(type(label) is str for label in labels):
-        return labels
-    return [label if type(label) is str else _label_text(label) for label in labels]
-
-
-def _label_text(label: object) -> str:
-    return "" if label is None else str(label)
+        return [label_text(node.__dict__.get("label", "")) for node in nodes]
+    return [_label(node) for node in nodes]  # guarded: a label property of theirs may raise
 
 
 def _find_non_value(root: object) -> None:
@@ -338,7 +335,7 @@ class _OpTable:
             return LEAF
         op = self._ops.get((symbol, arity))
         if op is None:
-            text = symbol if isinstance(symbol, str) else str(symbol)
+            text = label_text(symbol)  # the learner's own op name: shown, so printable
             try:
                 op = op_named(text)
             except ValueError:

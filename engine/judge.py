@@ -24,6 +24,7 @@ import math
 from engine.observe import GradWrites, short_path
 from engine.ops import Op
 from engine.recording import Finding, Recording, chain_rule_text, format_number
+from engine.text import printable
 
 
 def close(got: float, expected: float) -> bool:
@@ -258,7 +259,9 @@ class _Judge:
         got: float | None = None,
         where: str = "",
     ) -> None:
-        self.findings.setdefault(step, []).append(Finding(step, node, kind, message, operand, expected, got, where))
+        # Messages quote the learner's labels, code locations and exception texts: one printable line.
+        finding = Finding(step, node, kind, printable(message), operand, expected, got, printable(where))
+        self.findings.setdefault(step, []).append(finding)
 
 
 def _unusual_steps(r: Recording) -> list[int]:

@@ -83,17 +83,19 @@ class Neuron(Module):
         """The neuron on one input; `tag` starts its nodes' labels (default: `sample_tag` of `x`)."""
         if tag is None:
             tag = sample_tag(x)
+        # Labels go straight into the slot: they are the engine's own printable names (the tag is
+        # "s" and digits), and the checking `label` setter would cost a tenth of a rebuilt epoch.
         act = self.b  # b + w0·x0 + w1·x1 + ..., the very nodes micrograd's sum() builds, labelled
         for wi, xi, product_label, sum_label in zip(self.w, x, self._product_labels, self._sum_labels):
             product = wi * xi
-            product.label = tag + product_label
+            product._label = tag + product_label
             act = act + product
-            act.label = tag + sum_label
-        act.label = f"{tag}{self.name}act"  # w·x + b, before the nonlinearity
+            act._label = tag + sum_label
+        act._label = f"{tag}{self.name}act"  # w·x + b, before the nonlinearity
         if not self.nonlin:
             return act
         out = getattr(act, self.activation)()  # act.relu(), act.tanh() or act.sigmoid()
-        out.label = f"{tag}{self.name}out"
+        out._label = f"{tag}{self.name}out"
         return out
 
     def predict(self, x: Sequence[float]) -> float:

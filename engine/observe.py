@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from engine.foreign import GraphShape, number, walk
 from engine.recording import Recording, collector_paused
+from engine.text import one_line, printable
 
 
 def record_observed_pass(output: object) -> Recording:
@@ -211,8 +212,8 @@ def _as_floats(written: list[object], log: GradWrites) -> list[float]:
 def _what_raised(error: Exception) -> tuple[str, str]:
     """What a ``_backward`` raised, and where in the learner's code (the innermost frame)."""
     frames = traceback.extract_tb(error.__traceback__)[1:]
-    where = f"{short_path(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    where = printable(f"{short_path(frames[-1].filename)}:{frames[-1].lineno}") if frames else ""
+    message = one_line(error)  # their exception's text, shown on a terminal
     return (f"{type(error).__name__}: {message}" if message else type(error).__name__), where
 
 

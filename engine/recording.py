@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from engine.ops import Op
+from engine.text import label_text
 from engine.value import Value, topological_order
 
 
@@ -208,7 +209,12 @@ def record_engine_pass(output: Value) -> Recording:
     for i, node in enumerate(nodes):
         a = node._a
         if a is None:
-            values[i] = node.data
+            try:
+                values[i] = node.data
+            except TypeError:  # Value("2"), Value(None): say which leaf, and what it holds instead
+                from engine.foreign import describe
+
+                raise TypeError(f"{describe(node)}: data must be a number, got {type(node.data).__name__}") from None
             continue
         computed.append(i)
         b = node._b
@@ -220,7 +226,7 @@ def record_engine_pass(output: Value) -> Recording:
             ia, ib = index[a], index[b]
             operands[i] = (ia, ib)
             values[i] = ops[i].forward(values[ia], values[ib])
-    labels = [node.label if isinstance(node.label, str) else str(node.label) for node in nodes]
+    labels = [label_text(node.label) for node in nodes]  # shown on a terminal: one printable line each
     return _record_engine_backward(nodes, labels, operands, ops, computed, values)
 
 

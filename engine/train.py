@@ -28,6 +28,7 @@ from engine.recording import collector_paused
 from engine.records import EpochRecord, Snapshot, TrainingDiverged
 from engine.replay import Replay
 from engine.taping import ValidationTape, check_tape
+from engine.text import one_line, printable
 from engine.training_setup import Training
 from engine.value import Value
 
@@ -253,7 +254,8 @@ class Trainer:
             # real graph raises. Should the real graph not fail, the tape was wrong: stop using it.
             numbers = self._rebuilt_epoch(model)
             self.replay = None
-            self.tape_note = f"rebuilding the graph every epoch: the tape failed at epoch {self.epoch + 1} ({error})"
+            failed = one_line(error)  # the learner's code may have raised it: shown, so printable
+            self.tape_note = f"rebuilding the graph every epoch: the tape failed at epoch {self.epoch + 1} ({failed})"
             return numbers
         if grads is not None:  # what zero_grad (or not) and loss.backward() leave in the parameters
             for p, grad in zip(self.parameters, grads):
@@ -269,7 +271,7 @@ class Trainer:
         if why_not is None:
             self.replay = candidate
         else:
-            self.tape_note = f"rebuilding the graph every epoch: {why_not}"
+            self.tape_note = printable(f"rebuilding the graph every epoch: {why_not}")
 
     def restart(self, keep_settings: bool = False) -> None:
         """Back to the initial weights and epoch 0, as if the scenario had just been loaded; the

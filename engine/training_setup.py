@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.losses import LOSSES, Loss
 from engine.measures import Classes, Measure, MeasureFunction, as_measure, classes_of, default_measure
 from engine.nn import Module
+from engine.text import label_text
 
 Schedule = Callable[[int], float]
 
@@ -69,6 +71,7 @@ class Training:
             raise ValueError("inputs is empty: training needs at least one sample")
         if len(self.inputs) != len(self.targets):
             raise ValueError(f"{len(self.inputs)} inputs but {len(self.targets)} targets: they must pair up")
+        _check_data(self.inputs, self.targets, _input_width(self.model))
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
             raise ValueError(f"epochs must be a whole number ≥ 1, got {self.epochs!r}")
         if isinstance(self.loss, str):
@@ -125,7 +128,48 @@ class Training:
 
     @property
     def loss_name(self) -> str:
-        return self.loss if isinstance(self.loss, str) else getattr(self.loss, "__name__", "custom")
+        name = self.loss if isinstance(self.loss, str) else getattr(self.loss, "__name__", "custom")
+        return label_text(name) or "custom"  # shown beside the loss: the learner's function may be named anything
+
+
+def _input_width(model: object) -> int | None:
+    """How many numbers one input of `model` takes, where the model says: an engine Neuron, Layer
+    or MLP, or a learner's built the lecture's way (``layers`` of ``neurons`` with weights ``w``)."""
+    for _ in range(3):
+        weights = getattr(model, "w", None)
+        if isinstance(weights, (list, tuple)):
+            return len(weights)
+        parts = getattr(model, "layers", None) or getattr(model, "neurons", None)
+        if not isinstance(parts, (list, tuple)) or not parts:
+            return None
+        model = parts[0]
+    return None
+
+
+def _check_data(inputs: Sequence, targets: Sequence, width: int | None) -> None:
+    """Refuse data that would train on something else than what was written: the neuron's
+    ``zip(self.w, x)`` silently drops the numbers of a row wider than the model, and uses fewer
+    weights for a shorter one, so a ragged or misfitting row would train without a word."""
+    first = None
+    for i, row in enumerate(inputs):  # lists, tuples, numpy rows: anything with a length
+        if isinstance(row, (str, bytes, dict)) or not hasattr(row, "__len__"):
+            raise TypeError(f"inputs[{i}] must be a list of numbers, got {type(row).__name__}")
+        if first is None:
+            first = len(row)
+        elif len(row) != first:
+            raise ValueError(f"inputs[{i}] has {_numbers(len(row))} but inputs[0] has {first}: rows must be one width")
+        for j, x in enumerate(row):
+            if not isinstance(x, numbers.Real):
+                raise TypeError(f"inputs[{i}][{j}] must be a number, got {type(x).__name__}")
+    if width is not None and first != width:
+        raise ValueError(f"each input has {_numbers(first)} but the model takes {width}: make them match")
+    for i, y in enumerate(targets):
+        if not isinstance(y, numbers.Real):
+            raise TypeError(f"targets[{i}] must be a number, got {type(y).__name__}")
+
+
+def _numbers(count: int) -> str:
+    return "1 number" if count == 1 else f"{count} numbers"
 
 
 def _alpha_parameter(loss: Loss) -> tuple[bool, float | None]:

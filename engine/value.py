@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from numbers import Real
 
 from engine.ops import ADD, EXP, LEAF, LOG, MUL, RELU, SIGMOID, TANH, Op, op_named, power
+from engine.text import label_text
 
 Number = int | float
 
@@ -23,7 +24,7 @@ Number = int | float
 class Value:
     """Stores a single scalar value, its gradient, and how it was computed."""
 
-    __slots__ = ("data", "grad", "_a", "_b", "_op", "label", "_visit")
+    __slots__ = ("data", "grad", "_a", "_b", "_op", "_label", "_visit")
 
     def __init__(
         self,
@@ -38,6 +39,18 @@ class Value:
         self._a, self._b = _operand_slots(tuple(_children), self._op)
         self.label = label
         self._visit: object = None  # topological_order's mark (see there)
+
+    @property
+    def label(self) -> str:
+        """The name the debugger shows; always a string ("" for none)."""
+        return self._label
+
+    @label.setter
+    def label(self, label: object) -> None:
+        # micrograd stores whatever it is given. A label is for the debugger's eyes, and one of 1
+        # or None would break every place that treats labels as text (sorting, searching), one
+        # with an ESC or a newline every place that shows them: so it is made one printable line.
+        self._label = label_text(label)
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -150,7 +163,7 @@ def _result(data: Number, a: Value | None, b: Value | None, op: Op) -> Value:
     out._a = a
     out._b = b
     out._op = op
-    out.label = ""
+    out._label = ""
     out._visit = None
     return out
 
@@ -200,8 +213,34 @@ def topological_order(root: Value) -> list[Value]:
         else:  # first visit: push the operands, the first operand on top
             node._visit = entered
             a, b = node._a, node._b
-            if b is not None and b._visit is not entered and b._visit is not placed:
-                stack.append(b)
-            if a is not None and a._visit is not entered and a._visit is not placed:
-                stack.append(a)
+            if b is not None:
+                mark = b._visit
+                if mark is entered:  # an operand still being walked is one of its own operands' operand
+                    raise ValueError(cycle_message(b, stack, entered))
+                if mark is not placed:
+                    stack.append(b)
+            if a is not None:
+                mark = a._visit
+                if mark is entered:
+                    raise ValueError(cycle_message(a, stack, entered))
+                if mark is not placed:
+                    stack.append(a)
     return order
+
+
+def cycle_message(back_to: Value, stack: list[Value], entered: object) -> str:
+    """Name the nodes of a cycle that mutating ``_a``/``_b`` made (no forward pass can make one).
+
+    The nodes marked `entered` are the walk's current path, each one's last place on the stack
+    being the one where it was entered; the cycle runs from `back_to` along that path and back.
+    """
+    from engine.foreign import describe  # only for this message: keeps importing a Value light
+
+    last_place = {id(node): (i, node) for i, node in enumerate(stack) if node._visit is entered}
+    path = [node for _, node in sorted(last_place.values(), key=lambda pair: pair[0])]
+    ids = [id(node) for node in path]
+    cycle = path[ids.index(id(back_to)) :] if id(back_to) in ids else [back_to]
+    names = [describe(node) for node in [*cycle, back_to]]
+    if len(names) > 12:
+        names = [*names[:5], f"… {len(names) - 10} more …", *names[-5:]]
+    return "the graph has a cycle: " + " → ".join(names) + " (a node is its own operand, through _a/_b or _prev)"

@@ -1,5 +1,3 @@
-import sys
+from mgtui.cli import run
 
-from mgtui.cli import main
-
-sys.exit(main())
+run()

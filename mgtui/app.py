@@ -7,16 +7,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.text import printable
 from mgtui.classroom import Publisher
 from mgtui.follow import KEEPS_FOLLOWING, Following, Sharing
 from mgtui.scenario import ScenarioError, load
 from mgtui.screens.graph import GraphScreen
 from mgtui.session import Session
+
+SLOW_RELOAD = 1.0  # seconds a reload may run the learner's code before the status bar says it still does
 
 
 class MgtuiApp(App[int]):
@@ -59,6 +62,7 @@ class MgtuiApp(App[int]):
         self.graph_view: GraphScreen | None = None  # the scenario's views, once made (a reload updates them)
         self.training_view: Screen | None = None
         self._stop_watching = threading.Event()
+        self._reloads_started = self._reloads_done = 0  # saves whose reload began / was shown
         if session is not None:  # open straight into the scenario's first screen, no empty one first
             self.MODES = self._modes_for(session)
             self.DEFAULT_MODE = self._first_mode(session)
@@ -68,7 +72,18 @@ class MgtuiApp(App[int]):
     def has_training(self) -> bool:
         return self.session is not None and self.session.training is not None
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # A paste goes to find's box, which shows it as typed: its first line, printable (an
+            # ESC pasted from a learner's output would reach the terminal raw otherwise).
+            lines = event.text.splitlines()
+            event.text = printable(lines[0]) if lines else ""
+        await super().on_event(event)
+
     def on_mount(self) -> None:
+        # Back from a stop (kill -TSTP, then fg): the terminal was given back meanwhile, so the
+        # whole screen must be drawn again, not only what changed since.
+        self.app_resume_signal.subscribe(self, lambda _: self.refresh(repaint=True, layout=True))
         self.call_after_refresh(self._freeze_long_lived_objects)
         if self.sharing is not None:
             self.sharing.start()
@@ -87,7 +102,8 @@ class MgtuiApp(App[int]):
         except ScenarioError as error:
             from mgtui.screens.picker import PickerScreen
 
-            self.notify(str(error), title="Cannot open this scenario", severity="error")
+            # markup=False: the message quotes the scenario's code, and "[/]" in it is not markup
+            self.notify(str(error), title="Cannot open this scenario", severity="error", markup=False)
             self.push_screen(PickerScreen(), self._picked)
             return
         self.session = session
@@ -123,18 +139,34 @@ class MgtuiApp(App[int]):
         from mgtui.watch import saves
 
         path = self.session.scenario.path
-        for changed in saves(path.parent, lambda: self.session.scenario.sources, self._stop_watching):
+        folder = self.session.scenario.folder  # the real one: a linked scenario's edits happen there
+        for changed in saves(folder, lambda: self.session.scenario.sources, self._stop_watching):
+            names = sorted(p.name for p in changed)
+            self.call_from_thread(self._reload_started, names)
             try:
                 reloaded: Session | ScenarioError = Session.open(load(path))
             except ScenarioError as error:
                 reloaded = error
             if self._stop_watching.is_set():
                 return
-            self.call_from_thread(self.reloaded, reloaded, sorted(p.name for p in changed))
+            self.call_from_thread(self.reloaded, reloaded, names)
+
+    def _reload_started(self, changed: list[str]) -> None:
+        """A reload runs the learner's code, which may take long or never return: after a while, say so."""
+        self._reloads_started += 1
+        started = self._reloads_started
+        self.set_timer(SLOW_RELOAD, lambda: self._still_reloading(started, changed))
+
+    def _still_reloading(self, started: int, changed: list[str]) -> None:
+        if self._reloads_done < started:
+            saved = ", ".join(changed) or "a source"
+            self.reload_error = f"reloading after saving {saved}: your code still runs"
+            self.refresh_status()
 
     def reloaded(self, reloaded: Session | ScenarioError, changed: list[str]) -> None:
         """Show what a save gave: the new graph, where the old one was if it has the same shape;
         for a broken save, its error, with the last good graph kept on screen."""
+        self._reloads_done = self._reloads_started
         if isinstance(reloaded, ScenarioError):
             self.reload_error = f"{reloaded} (showing the last version that loaded)"
             self.refresh_status()

@@ -18,15 +18,28 @@ from rich.text import Text
 from engine.check import Comparison, end_to_end
 from engine.recording import KINDS
 from engine.stepping import Cursor, Timeline
+from engine.text import printable
 from engine.train import EpochRecord, Trainer, Training, TrainingDiverged
 from mgtui import present
 from mgtui.explain import start_lines, step_lines, step_position
 from mgtui.layout import TreeLayout
 from mgtui.picture_draw import PICTURE_LIMIT, PictureLayout, plain_lines
-from mgtui.scenario import describe_exception
+from mgtui.scenario import describe_exception, is_users_own_interrupt
 
 MAX_INDENT = 40  # deeper nodes say their depth instead of drawing ever more guides
 ACCUMULATING = "zero_grad=False: grads add up across epochs (the lecture's forgotten zero_grad)"  # said once
+
+
+class OutputConsole(Console):
+    """The console the headless modes print on. A reader that goes away (``| head``) raises
+    BrokenPipeError, which the command turns into its own quiet exit (Rich's would be status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def output_console() -> Console:
+    return OutputConsole(highlight=False)
 
 
 def tree_lines(cursor: Cursor) -> Iterator[Text]:
@@ -76,15 +89,48 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None, f
     return text
 
 
-def print_graph(cursor: Cursor, title: str, console: Console) -> None:
+def print_graph(cursor: Cursor, title: str, console: Console, limit: int = 0) -> None:
+    """The heading and the tree; with `limit`, at most that many rows of it, and then how many more
+    there are and how to see them (on stdout, where the tree ends, and on stderr)."""
     print_heading(cursor, title, console)
+    printed = 0
     for line in tree_lines(cursor):
+        if limit and printed == limit:
+            break
         console.print(line, soft_wrap=True)
+        printed += 1
+    else:
+        return
+    rows = row_count(TreeLayout(cursor.timeline), cursor.timeline.output_index)
+    _say_truncated(console, printed, rows, "rows", "of the tree's")
+
+
+def _say_truncated(console: Console, printed: int, total: int, what: str, whose: str) -> None:
+    """Where the output stops (on stdout) and how to see the rest (on stderr, seen even with > FILE)."""
+    note = f"… {total - printed:,} more {what} (--lines 0 prints all {total:,})"
+    console.print(Text(note, style="dim"), soft_wrap=True)
+    Console(stderr=True).print(
+        f"mgtui: printed the first {printed:,} {whose} {total:,} {what}; --lines N prints N, --lines 0 all",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def row_count(layout: TreeLayout, output: int) -> int:
+    """Rows of the whole tree, as `tree_lines` draws it, without drawing them: each row's node in
+    full once (its children one row each), every other use of it a reference row."""
+    rows, stack = 1, [output]
+    while stack:
+        node = stack.pop()
+        children = layout.children(node)
+        rows += len(children)
+        stack.extend(child for j, child in enumerate(children) if layout.is_home(node, j))
+    return rows
 
 
 def print_heading(cursor: Cursor, title: str, console: Console, legend: str = "") -> None:
     """The scenario, the position, what the marks mean, and the last step in numbers; then a blank line."""
-    console.print(Text(title, style="bold"), soft_wrap=True)
+    console.print(Text(printable(title), style="bold"), soft_wrap=True)  # a title may come from anywhere
     position = f"position {cursor.position}/{len(cursor.timeline)} ({present.position_text(cursor)})"
     console.print(
         Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final{legend}"),
@@ -99,7 +145,7 @@ def print_heading(cursor: Cursor, title: str, console: Console, legend: str = ""
     console.print()
 
 
-def print_picture(cursor: Cursor, title: str, console: Console) -> None:
+def print_picture(cursor: Cursor, title: str, console: Console, limit: int = 0) -> None:
     """The lecture's picture at the cursor's position, in the box form that fits the console's width.
 
     A graph too big for the picture is printed as the tree, with a note on stderr saying why.
@@ -112,7 +158,7 @@ def print_picture(cursor: Cursor, title: str, console: Console) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        print_graph(cursor, title, console)
+        print_graph(cursor, title, console, limit)
         return
     drawing = PictureLayout.of(cursor.timeline).fitting(console.width)
     boxes = "label │ data │ grad" if drawing.form == "record" else "label / data / grad"
@@ -122,20 +168,25 @@ def print_picture(cursor: Cursor, title: str, console: Console) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-def print_trace(cursor: Cursor, title: str, console: Console) -> None:
+def print_trace(cursor: Cursor, title: str, console: Console, limit: int = 0) -> None:
     """``--print --trace``: every step up to the cursor's position, explained as the step panel does,
-    one step after another; an equation is one line however long (for a handout, or a diff)."""
+    one step after another; an equation is one line however long (for a handout, or a diff). With
+    `limit`, at most that many steps, then how many more."""
     timeline = cursor.timeline
     layout = TreeLayout(timeline)
-    console.print(Text(title, style="bold"), soft_wrap=True)
+    console.print(Text(printable(title), style="bold"), soft_wrap=True)
     console.print(start_lines(timeline)[0], soft_wrap=True)
-    for index in range(cursor.position):
+    steps = cursor.position if not limit else min(limit, cursor.position)
+    for index in range(steps):
         console.print()
         lines = step_lines(timeline, timeline.step(index), layout, at_end=index + 1 == len(timeline))
         where = f"step {index + 1}/{len(timeline)} · {step_position(timeline, index)} · "
         console.print(Text(where, style="bold") + lines[0], soft_wrap=True)
         for line in lines[1:]:
             console.print(line, soft_wrap=True)
+    if steps < cursor.position:
+        console.print()
+        _say_truncated(console, steps, cursor.position, "steps", "of")
 
 
 def epoch_line(record: EpochRecord, training: Training, epochs: int | None = None) -> str:
@@ -164,14 +215,16 @@ def print_training(trainer: Trainer, console: Console, scenario_path: Path) -> i
             console.print(epoch_line(diverged.record, training), highlight=False, soft_wrap=True)
             console.print(Text(f"mgtui: {diverged}", style="bold red"), soft_wrap=True)
             return 1
-        except Exception as error:  # the scenario's own loss, schedule or measure failing mid-run
+        except BaseException as error:  # the scenario's own loss, schedule or measure failing (or exiting) mid-run
+            if is_users_own_interrupt(error):
+                raise
             where = describe_exception(error, scenario_path, f"at epoch {trainer.epoch + 1}")
             console.print(Text(f"mgtui: {where}", style="bold red"), soft_wrap=True)
             return 1
         console.print(epoch_line(record, training), highlight=False, soft_wrap=True)
         if trainer.tape_note != noted:  # why this run is slower than it could be, said once
             noted = trainer.tape_note
-            console.print(Text(f"mgtui: note: {noted}", style="yellow"), soft_wrap=True)
+            console.print(Text(f"mgtui: note: {printable(noted)}", style="yellow"), soft_wrap=True)
     return 0
 
 

@@ -6,12 +6,14 @@ All of the user's code runs here, before any screen is drawn, and every failure 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine import Value
 from engine.stepping import Cursor, Timeline
+from engine.text import one_line
 from engine.train import Trainer, Training
-from mgtui.scenario import Scenario, ScenarioError, describe_exception
+from mgtui.scenario import Scenario, ScenarioError, describe_exception, is_users_own_interrupt, users_line
 
 
 @dataclass
@@ -22,16 +24,29 @@ class Session:
     position: int | None = None  # where the cursor starts (None: the start)
 
     @classmethod
-    def open(cls, scenario: Scenario, need_training: bool = False, position: int | None = None) -> Session:
+    def open(
+        cls,
+        scenario: Scenario,
+        need_training: bool = False,
+        position: int | None = None,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> Session:
+        """`on_stage` hears what runs next ("running graph()"...), for a slow scenario's progress line."""
+        stage = on_stage or (lambda _: None)
         if need_training and not scenario.has_training:
             raise ScenarioError(f"{scenario.path}: defines no training(), so there is nothing to train")
+        stage("running training()")
         training = scenario.training() if scenario.has_training else None
         if scenario.has_graph:
             if training is not None:  # one sample's forward pass proves model, data and loss fit
+                stage("running the model and loss on one sample")
                 first_loss_graph(training, scenario, sample=0)
+            stage("running graph()")
             output = scenario.graph()
         else:
+            stage("building the first epoch's loss graph")
             output = first_loss_graph(training, scenario)
+        stage("recording the pass")
         timeline = record(output, scenario)
         if position is not None and not 0 <= position <= len(timeline):
             raise ScenarioError(f"--steps {position}: {scenario.name}'s timeline has positions 0 to {len(timeline)}")
@@ -59,13 +74,23 @@ def first_loss_graph(training: Training, scenario: Scenario, sample: int | None 
     and loss fit together."""
     try:
         return Trainer(training).loss_graph(sample)
-    except Exception as error:
+    except BaseException as error:  # their model and loss run here: an exit or a raise is theirs
+        if is_users_own_interrupt(error):
+            raise
         raise ScenarioError(describe_exception(error, scenario.path, "in training()'s first forward pass")) from None
 
 
 def record(output: object, scenario: Scenario) -> Timeline:
-    """The timeline of `output`, or a `ScenarioError` saying why the pass cannot be recorded."""
+    """The timeline of `output`, or a `ScenarioError` saying why the pass cannot be recorded.
+
+    Recording runs the learner's code too (their ``_backward`` closures, a ``_prev`` property):
+    what fails there is named at their line; what the graph itself is (a cycle, a label or data
+    that is not a number) is said of the graph."""
     try:
         return Timeline(output)
-    except (ValueError, TypeError, ArithmeticError, RecursionError, MemoryError) as error:
-        raise ScenarioError(f"{scenario.path}: cannot record the pass of graph(): {error}") from None
+    except BaseException as error:
+        if is_users_own_interrupt(error):
+            raise
+        if users_line(error, scenario.path) is not None:
+            raise ScenarioError(describe_exception(error, scenario.path, "while recording the pass")) from None
+        raise ScenarioError(f"{scenario.path}: cannot record the pass of graph(): {one_line(error)}") from None

@@ -132,7 +132,8 @@ async def test_a_student_waits_for_a_teacher_who_left_and_follows_the_one_who_ca
             await until(lambda: graph(student).cursor.position == 7)
 
 
-def test_a_student_whose_copy_differs_is_refused_in_one_line(tmp_path, capsys):
+def test_a_student_whose_copy_differs_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("mgtui.terminal.full_screen_problem", lambda: None)  # pytest's stdout is no terminal
     scenario = tmp_path / "lesson.py"
     shutil.copy(bundled_dir() / "expression.py", scenario)
     publisher = Publisher(tmp_path / "class.sock", scenario)
@@ -147,7 +148,8 @@ def test_a_student_whose_copy_differs_is_refused_in_one_line(tmp_path, capsys):
     assert f"{scenario}: your copy differs from the teacher's" in err
 
 
-def test_sharing_where_another_mgtui_already_shares_is_one_line(tmp_path, capsys):
+def test_sharing_where_another_mgtui_already_shares_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("mgtui.terminal.full_screen_problem", lambda: None)
     scenario = load(resolve("expression"))
     publisher = Publisher(tmp_path / "class.sock", scenario.path)
     publisher.start()

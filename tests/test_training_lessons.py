@@ -99,7 +99,8 @@ def test_paused_and_pace_reach_the_view_from_the_command_line(monkeypatch):
     from mgtui.app import MgtuiApp
 
     opened = []
-    monkeypatch.setattr(MgtuiApp, "run", lambda app: opened.append(app))
+    monkeypatch.setattr(MgtuiApp, "run", lambda app, **_: opened.append(app))
+    monkeypatch.setattr("mgtui.terminal.full_screen_problem", lambda: None)  # pytest's stdout is no terminal
     assert main(["tiny_mlp", "--train", "--paused", "--pace", "max"]) == 0
     assert main(["moons", "--train", "--pace", "2"]) == 0
     assert [(app.autostart_training, app.pace) for app in opened] == [(False, math.inf), (True, 2.0)]

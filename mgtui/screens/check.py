@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from engine.check import Comparison, end_to_end
 from engine.stepping import Timeline
+from engine.text import one_line
 from mgtui import present
 
 MAX_ROWS = 24  # nodes listed: every one that differs somewhere first, then the leaves with the largest grads
@@ -54,7 +55,7 @@ class CheckScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show, comparisons)
 
     def _show_failure(self, error: Exception) -> None:
-        self.query_one("#check-report", Static).update(Text(f"the check failed: {error}", style="bold red"))
+        self.query_one("#check-report", Static).update(Text(f"the check failed: {one_line(error)}", style="bold red"))
 
     def _show(self, comparisons: list[Comparison]) -> None:
         self.query_one("#check-report", Static).update(Group(self._verdicts(comparisons), self._table(comparisons)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
@@ -49,7 +50,7 @@ class PickerScreen(Screen[Path]):
         scenario = self.scenarios.get(event.option.id or "")
         text = scenario.description if isinstance(scenario, Scenario) else ""
         where = f"\n{event.option.id}" if event.option.id else ""
-        self.query_one("#picker-description", Static).update(text + where)
+        self.query_one("#picker-description", Static).update(Text(text + where))  # text, not markup
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(Path(event.option.id))

@@ -1,0 +1,5 @@
+"""graph() raises a bare BaseException."""
+
+
+def graph():
+    raise BaseException("not an Exception at all")

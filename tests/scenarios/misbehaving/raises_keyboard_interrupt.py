@@ -1,0 +1,5 @@
+"""graph() raises KeyboardInterrupt itself: no Ctrl+C was typed."""
+
+
+def graph():
+    raise KeyboardInterrupt
