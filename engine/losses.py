@@ -43,15 +43,7 @@ def hinge(scores: Sequence[Value], targets: Sequence[float], model: Module | Non
         signed = _named(-yi * scorei, f"-y·score{i}")
         losses.append(_named(_named(1 + signed, f"1-y·score{i}").relu(), f"margin{i}"))
     margins = labelled_sum(losses, 0, _counted("margin_sum", len(losses)))
-    data_loss = _named(margins * (1.0 / len(losses)), "data_loss")
-    if model is None:
-        return _named(data_loss, "loss")
-    parameters = model.parameters()
-    squares = [p * p for p in parameters]
-    for p, square in zip(parameters, squares):
-        square.label = f"{p.label}²"
-    reg_loss = _named(alpha * labelled_sum(squares, 0, _counted("p²_sum", len(squares))), "reg_loss")
-    return _named(data_loss + reg_loss, "loss")
+    return _with_l2(margins * (1.0 / len(losses)), model, alpha)
 
 
 def _with_l2(data_loss: Value, model: Module | None, alpha: float | None) -> Value:

@@ -236,7 +236,7 @@ def check_lines(timeline: Timeline, comparisons: list[Comparison]) -> tuple[list
         node = timeline.node_of_step(step)
         op = timeline.ops[node]
         what = "; ".join(present.finding_text(f) for f in findings)
-        lines.append(f"step {step + 1} ({_phase_position(timeline, step)}) {timeline.name(node)} ({op}): {what}")
+        lines.append(f"step {step + 1} ({step_position(timeline, step)}) {timeline.name(node)} ({op}): {what}")
     for comparison in comparisons:
         mark = {"agree": present.FINAL, "differ": "✗", "unavailable": "–"}[comparison.status]
         lines.append(f"end to end, against {comparison.against}: {mark} {comparison.detail}")
@@ -253,15 +253,6 @@ def check_lines(timeline: Timeline, comparisons: list[Comparison]) -> tuple[list
     summary += f"; end to end, {len(checked) - len(differ)} of {len(checked)} measures agree"
     lines.append(f"mgtui: {summary}")
     return lines, not timeline.findings and not differ
-
-
-def _phase_position(timeline: Timeline, step: int) -> str:
-    computed = len(timeline.computed)
-    if step < timeline.seed_step:
-        return f"forward {step + 1}/{computed}"
-    if step == timeline.seed_step:
-        return "seed"
-    return f"backward {step - timeline.seed_step}/{computed}"
 
 
 def print_check(timeline: Timeline, fresh_output, console: Console) -> int:
