@@ -16,8 +16,8 @@ from mgtui.scenario import bundled_dir, load, resolve
 from mgtui.screens.graph import GraphScreen
 from mgtui.screens.training import TrainingScreen
 from mgtui.session import Session
+from tests.pty_session import mgtui
 from tests.screen import screen_text, settle
-from tests.test_pty import Terminal
 
 
 async def until(condition, timeout: float = 10.0) -> None:
@@ -164,8 +164,8 @@ def test_sharing_where_another_mgtui_already_shares_is_one_line(tmp_path, capsys
 @pytest.mark.skipif(shutil.which("stty") is None, reason="needs a pty")
 def test_real_commands_a_teacher_and_a_student_in_their_own_terminals(tmp_path):
     socket = str(tmp_path / "class.sock")
-    teacher = Terminal("expression", "--share", socket)
-    student = Terminal("--follow", socket)
+    teacher = mgtui("expression", "--share", socket)
+    student = mgtui("--follow", socket)
     try:
         teacher.wait_for(b"sharing: 1 following")
         student.wait_for(b"following the teacher")

@@ -3,79 +3,21 @@ terminal back (alternate screen left, cursor shown) however it ends."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
-import select
-import signal
-import struct
 import sys
-import termios
-import time
 
 import pytest
 
+from tests.pty_session import LEAVE_ALT_SCREEN, SHOW_CURSOR, PtySession, mgtui
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
-
-LEAVE_ALT_SCREEN = b"\x1b[?1049l"
-SHOW_CURSOR = b"\x1b[?25h"
-
-
-class Terminal:
-    def __init__(self, *args: str) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execvpe(sys.executable, [sys.executable, "-m", "mgtui", *args], {**os.environ, "TERM": "xterm-256color"})
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        self.output = b""
-
-    def wait_for(self, text: bytes, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; last output: {self.output[-400:]!r}")
-            self._read(0.05)
-
-    def _read(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return True
-        try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:
-            return False
-        self.output += chunk
-        return bool(chunk)
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def exit_status(self, timeout: float = 20.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._read(0.05):
-                break
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                return os.waitstatus_to_exitcode(status)
-        _, status = os.waitpid(self.pid, 0)
-        return os.waitstatus_to_exitcode(status)
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(self.fd)
 
 
 @pytest.fixture
 def terminal():
-    started: list[Terminal] = []
+    started: list[PtySession] = []
 
-    def start(*args: str) -> Terminal:
-        started.append(Terminal(*args))
+    def start(*args: str) -> PtySession:
+        started.append(mgtui(*args))
         return started[-1]
 
     yield start

@@ -8,14 +8,10 @@ mgtui runs under ``sh -c``, so that ``stty -g`` can report the terminal's settin
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
 import shlex
 import signal
-import struct
 import sys
 import termios
 import time
@@ -23,86 +19,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.pty_session import LEAVE_ALT_SCREEN, SHOW_CURSOR, PtySession
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty and /proc")
 
 MISBEHAVING = Path(__file__).parent / "scenarios" / "misbehaving"
-ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN, SHOW_CURSOR = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"
+ENTER_ALT_SCREEN = b"\x1b[?1049h"
 MGTUI = f"{shlex.quote(sys.executable)} -m mgtui"
-
-
-class Shell:
-    """``sh -c script`` on a pty of 80×24, with everything it writes collected."""
-
-    def __init__(self, script: str, env: dict[str, str] | None = None) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execvpe("sh", ["sh", "-c", script], {**os.environ, "TERM": "xterm-256color", **(env or {})})
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        self.output = b""
-
-    def wait_for(self, text: bytes, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; last output: {self.output[-600:]!r}")
-            self._read(0.05)
-
-    def _read(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return True
-        try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:
-            return False
-        self.output += chunk
-        return bool(chunk)
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def mgtui_pid(self, timeout: float = 30.0) -> int:
-        """The pid of the mgtui process the shell runs (its child)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for stat in Path("/proc").glob("[0-9]*/stat"):
-                try:
-                    fields = stat.read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == self.pid:
-                    return int(stat.parent.name)
-            time.sleep(0.05)
-        raise AssertionError("the shell started no mgtui")
-
-    def finish(self, timeout: float = 30.0) -> None:
-        """Read until the shell has exited."""
-        deadline = time.monotonic() + timeout
-        while self._read(0.05):  # until the pty reports the other side closed (EIO)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the shell did not finish; last output: {self.output[-600:]!r}")
-        os.waitpid(self.pid, 0)
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(self.fd)
-
-    @property
-    def text(self) -> str:
-        return self.output.decode(errors="replace")
 
 
 @pytest.fixture
 def shell():
-    started: list[Shell] = []
+    started: list[PtySession] = []
     pids: list[int] = []
 
-    def start(script: str, **kwargs) -> Shell:
-        started.append(Shell(script, **kwargs))
+    def start(script: str, env: dict[str, str] | None = None) -> PtySession:
+        """``sh -c script`` on a pty."""
+        started.append(PtySession(["sh", "-c", script], env))
         return started[-1]
 
     start.remember = pids.append
@@ -121,7 +54,7 @@ def around(command: str) -> str:
     return f'echo "BEFORE $(stty -g)"; {command}; echo "STATUS $?"; echo "AFTER $(stty -g)"'
 
 
-def assert_terminal_given_back(session: Shell, status: int) -> None:
+def assert_terminal_given_back(session: PtySession, status: int) -> None:
     text = session.text
     assert f"STATUS {status}" in text, text[-600:]
     before = re.search(r"BEFORE ([0-9a-f:]+)", text).group(1)
@@ -147,7 +80,7 @@ def gone(pid: int) -> bool:
 def test_a_signal_ends_the_app_and_gives_the_terminal_back(shell, number):
     session = shell(around(f"{MGTUI} expression"))
     session.wait_for(b"first expression")
-    pid = session.mgtui_pid()
+    pid = session.child_pid()
     shell.remember(pid)
     os.kill(pid, number)
     session.finish()
@@ -164,7 +97,7 @@ def test_a_stopped_app_leaves_the_terminal_usable_meanwhile(shell):
     settings = termios.tcgetattr(session.fd)  # a pty's master reads the terminal's settings
     session.wait_for(b"first expression")
     assert termios.tcgetattr(session.fd) != settings  # raw while the app runs
-    pid = session.mgtui_pid()
+    pid = session.child_pid()
     shell.remember(pid)
     os.kill(pid, signal.SIGTSTP)
     session.wait_for(LEAVE_ALT_SCREEN)
@@ -181,7 +114,7 @@ def test_sigterm_while_the_scenarios_code_holds_the_ui_thread(shell):
     the terminal is put back from outside it after a grace period."""
     session = shell(around(f"{MGTUI} {MISBEHAVING / 'schedule_hangs.py'} --train"))
     session.wait_for(ENTER_ALT_SCREEN)
-    pid = session.mgtui_pid()
+    pid = session.child_pid()
     shell.remember(pid)
     time.sleep(1.0)  # let the first epoch run into the schedule
     os.kill(pid, signal.SIGTERM)
@@ -202,7 +135,7 @@ def test_sigterm_while_the_scenarios_code_holds_the_ui_thread(shell):
 def test_q_ends_the_process_within_two_seconds_whatever_runs(shell, scenario, args, marker):
     session = shell(around(f"{MGTUI} {MISBEHAVING / scenario} {' '.join(args)}"))
     session.wait_for(marker)
-    pid = session.mgtui_pid()
+    pid = session.child_pid()
     shell.remember(pid)
     time.sleep(0.5)
     session.send("q")
@@ -273,7 +206,7 @@ def test_ctrl_c_cancels_a_graph_that_never_returns(shell):
     # The shell traps Ctrl+C (a handler, not an ignore: mgtui does not inherit it) to report after.
     session = shell("trap : INT; " + around(f"{MGTUI} {MISBEHAVING / 'endless_graph.py'}"))
     session.wait_for(b"(Ctrl+C cancels)")
-    pid = session.mgtui_pid()
+    pid = session.child_pid()
     shell.remember(pid)
     session.send("\x03")
     session.finish()
