@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
-from engine.foreign import is_value_like, missing_attributes
+from engine.foreign import GraphError, is_value_like, missing_attributes
 from engine.judge import close
 from engine.ops import Op
 from engine.recording import (
@@ -28,6 +29,7 @@ from engine.recording import (
     NodeNames,
     Recording,
     chain_rule_text,
+    collector_paused,
     format_number,
     local_derivative_text,
     record_engine_pass,
@@ -102,6 +104,8 @@ class Timeline:
             raise TypeError(f"a timeline needs a Value, got {type(output).__name__} (it has no {missing})")
         self.output = output
         self._adopt(recording)
+        if self.observed:  # built here, off the UI thread, not on the first paint that shows a ✓ or ✗
+            self.expected_grads  # noqa: B018
 
     def _adopt(self, r: Recording) -> None:
         self.recording = r
@@ -203,6 +207,27 @@ class Timeline:
     def flagged(self, node: int) -> bool:
         """Did a step of this node (its forward value or its backward) disagree with the chain rule?"""
         return node in self.flagged_nodes
+
+    @cached_property
+    def expected_grads(self) -> list[float] | None:
+        """What the chain rule gives for every grad of a learner's pass: mgtui's engine on a mirror of
+        the graph. None for the engine's own pass (it is that already) and for a graph with ops the
+        engine does not know (it has no mirror)."""
+        if not self.observed:
+            return None
+        from engine.check import engine_grads
+
+        try:
+            with collector_paused():  # a mirror as big as the graph: no collections while it is built
+                return engine_grads(self)
+        except (GraphError, ValueError, ArithmeticError):
+            return None
+
+    def final_grad_is_wrong(self, node: int) -> bool:
+        """Is the pass's final grad of `node` not what the chain rule gives? (A step of the learner's
+        code went wrong on the way there, this node's or one upstream of it.)"""
+        expected = self.expected_grads
+        return expected is not None and not close(self.grads[node], expected[node])
 
     def steps_touching(self, node: int) -> list[int]:
         """Steps that compute `node`, read its value, seed it, pass its grad on, or add to its grad, in order."""
@@ -438,6 +463,10 @@ class Cursor:
     def grad_is_final(self, node: int) -> bool:
         """Every consumer has passed this node its contribution (the output: once seeded)."""
         return self.position > self.timeline.last_touch[node]
+
+    def grad_is_wrong(self, node: int) -> bool:
+        """Final, and not what the chain rule gives (only a learner's pass can be wrong)."""
+        return self.grad_is_final(node) and self.timeline.final_grad_is_wrong(node)
 
     @property
     def last_step(self) -> Step | None:

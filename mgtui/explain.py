@@ -81,7 +81,10 @@ def equations(timeline: Timeline, step: Step) -> list[Text]:
                 change.append(f"  {present.BAD} should be {expected}", style="bold red")
             elif contribution.before is not None:
                 change.append("  (+= adds to what it had)", style="yellow")
-            if contribution.final:
+            if contribution.final and timeline.final_grad_is_wrong(contribution.operand):
+                expected = format_number(timeline.expected_grads[contribution.operand])
+                change.append(f"  {present.WRONG} final, the chain rule gives {expected}", style="bold red")
+            elif contribution.final:
                 change.append(f"  {present.FINAL} final", style="green")
         lines.append(change)
     return lines

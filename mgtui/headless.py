@@ -80,8 +80,9 @@ def node_text(cursor: Cursor, node: int, reference: bool, current: int | None, f
         text.append(f"  {op}", style="cyan")
     text.append(f"  data {present.number(value).strip()}")
     text.append(f"  grad {present.number(grad).strip()}")
-    if cursor.grad_is_final(node):
-        text.append(f" {present.FINAL}", style="green")
+    final = present.final_mark(cursor, node)
+    if final:
+        text.append(f" {final}", style="green" if final == present.FINAL else "bold red")
     if present.is_bad(value) or present.is_bad(grad) or cursor.flagged(node):
         text.append(f" {present.BAD}", style="bold red")
     if node == current:
@@ -132,8 +133,9 @@ def print_heading(cursor: Cursor, title: str, console: Console, legend: str = ""
     """The scenario, the position, what the marks mean, and the last step in numbers; then a blank line."""
     console.print(Text(printable(title), style="bold"), soft_wrap=True)  # a title may come from anywhere
     position = f"position {cursor.position}/{len(cursor.timeline)} ({present.position_text(cursor)})"
+    wrong = f" ({present.WRONG}: not what the chain rule gives)" if cursor.timeline.observed else ""
     console.print(
-        Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final{legend}"),
+        Text(f"{position}; {present.NOT_YET} = not computed yet, {present.FINAL} = grad final{wrong}{legend}"),
         soft_wrap=True,
     )
     last = cursor.last_step

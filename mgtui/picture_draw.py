@@ -244,7 +244,7 @@ class Drawing:
         return [
             ("└ ", "frame"),
             (present.number(state.grad, inner - 2), "unknown" if state.grad is None else "number"),
-            (present.FINAL if state.final else " ", "final"),
+            _final_run(state),
             ("┘", "frame"),
         ]
 
@@ -263,7 +263,7 @@ class Drawing:
             (present.number(state.value, numbers), "unknown" if state.value is None else "number"),
             ("│grad ", "frame"),
             (present.number(state.grad, numbers), "unknown" if state.grad is None else "number"),
-            (present.FINAL if state.final else " ", "final"),
+            _final_run(state),
             ("├" if self.has_exit[node] else "│", "frame"),
         ]
 
@@ -286,7 +286,7 @@ class BoxState:
     value: float | None
     grad: float | None
     mark: Mark = ""
-    final: bool = False
+    final: str = ""  # present.final_mark: "", ✓ or ✗
     bad: bool = False
 
 
@@ -307,7 +307,7 @@ def highlighted(cursor: Cursor) -> dict[int, Mark]:
 def box_state(cursor: Cursor, node: int, marks: dict[int, Mark]) -> BoxState:
     value, grad = cursor.value(node), cursor.grad(node)
     bad = present.is_bad(value) or present.is_bad(grad) or cursor.timeline.flagged(node)
-    return BoxState(value, grad, marks.get(node, ""), cursor.grad_is_final(node), bad)
+    return BoxState(value, grad, marks.get(node, ""), present.final_mark(cursor, node), bad)
 
 
 def plain_lines(drawing: Drawing, cursor: Cursor) -> Iterable[str]:
@@ -325,3 +325,8 @@ def plain_lines(drawing: Drawing, cursor: Cursor) -> Iterable[str]:
                 state = box_state(cursor, piece[1], marks)
                 parts.extend(text for text, _ in drawing.box_row(piece[1], piece[2], state))
         yield "".join(parts).rstrip()
+
+
+def _final_run(state: BoxState) -> tuple[str, str]:
+    """The grad's mark after its number: ✓ final, ✗ final but wrong (drawn as bad), or a space."""
+    return (state.final or " ", "bad" if state.final == present.WRONG else "final")

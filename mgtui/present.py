@@ -15,9 +15,17 @@ NOT_YET = "·"  # a value or grad not computed yet at this position (and nothing
 CURRENT = "▶"  # the node of the step just taken
 RECEIVING = "◀"  # an operand that just received gradient (or was just read, going forward)
 FINAL = "✓"  # grad final: every consumer has passed its contribution
+WRONG = "✗"  # a final grad the chain rule does not give: the learner's code went wrong on the way
 BAD = "⚠"  # NaN or infinite, or a step of the learner's own code that disagrees with the chain rule
 REFERENCE = "↪"  # a shared node drawn in full elsewhere
 LEAF = "○"  # in the topological list: a leaf, its value given rather than computed
+
+
+def final_mark(cursor: Cursor, node: int) -> str:
+    """``✓`` once a grad is final, ``✗`` if it is final but wrong (a learner's pass), else ``""``."""
+    if not cursor.grad_is_final(node):
+        return ""
+    return WRONG if cursor.grad_is_wrong(node) else FINAL
 
 
 def number(x: float | None, width: int = 9) -> str:

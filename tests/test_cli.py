@@ -383,6 +383,17 @@ def test_check_names_both_planted_bugs_and_exits_1(capsys):
     assert lines[-1].startswith("mgtui: 2 of 5 steps disagree with the chain rule")
 
 
+def test_print_tells_a_final_grad_a_bug_spoiled_from_one_that_is_right(capsys):
+    status, out, _ = run(capsys, "planted_bugs", "--print")
+    assert status == 0
+    assert "✓ = grad final (✗: not what the chain rule gives)" in out
+    assert "a  data 0.4407  grad 0.2929 ✗" in out and "o  tanh  data 0.7071  grad 1.0000 ✓ ⚠" in out
+    status, out, _ = run(capsys, "planted_bugs", "--print", "--trace")
+    assert "a.grad: 0.292893 → 0.292893  ⚠ should be 0.585786  ✗ final, the chain rule gives 1.0" in out
+    status, out, _ = run(capsys, "own_value", "--print")
+    assert out.count("✗") == 1 and "✓" in out  # the legend's alone: every grad of a correct class is right
+
+
 @pytest.mark.parametrize("name", ["expression", "own_value", "reuse"])
 def test_check_of_correct_graphs_exits_0(capsys, name):
     status, out, _ = run(capsys, name, "--check")

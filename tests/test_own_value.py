@@ -16,6 +16,7 @@ import pytest
 from engine.check import against_engine, against_numerical, against_own_backward, against_torch, end_to_end
 from engine.foreign import GraphError, walk
 from engine.stepping import Cursor, Timeline
+from engine.value import Value
 from tests import own_values as ov
 from tests.test_stepping import assert_states_identical
 
@@ -192,6 +193,30 @@ def test_a_wrong_local_derivative_is_found_with_both_numbers():
     [(step, kind)] = kinds(t)
     assert kind == "local" and t.node_of_step(step) == index_of(t, nodes["o"])
     assert messages(t) == ["expected n.grad += (1 − o²) · o.grad = 0.5 · 1.0 = 0.5, yours added 0.292893"]
+
+
+def test_final_grads_a_bug_upstream_made_wrong_are_told_apart_from_right_ones():
+    o, nodes = ov.neuron(ov.WrongTanh)  # only o's step is wrong, but every grad below it inherits it
+    t = Timeline(o)
+    wrong = {name for name, node in nodes.items() if t.final_grad_is_wrong(index_of(t, node))}
+    assert wrong == {"n", "x1", "w1", "x2", "b"}  # w2.grad is x2 · … = 0 either way; o.grad is the seed
+    assert t.expected_grads[index_of(t, nodes["x1"])] == pytest.approx(-1.5)
+    cursor = Cursor(t)
+    x1 = index_of(t, nodes["x1"])
+    assert not cursor.grad_is_wrong(x1)  # not final yet: nothing to say
+    cursor.seek(len(t))
+    assert cursor.grad_is_wrong(x1)
+
+
+def test_nothing_is_called_wrong_without_a_chain_rule_to_hold_it_against():
+    correct, _ = ov.neuron(ov.Mini)
+    engine_graph, _ = ov.neuron(Value)
+    a, b = ov.Mini(3.0, label="a"), ov.Mini(2.0, label="b")
+    unknown = ov.custom_op(a, b)
+    for t in (Timeline(correct), Timeline(engine_graph), Timeline(unknown)):
+        assert not any(t.final_grad_is_wrong(i) for i in range(len(t.nodes)))
+    assert Timeline(engine_graph).expected_grads is None  # the engine's own pass is the chain rule
+    assert Timeline(unknown).expected_grads is None  # no mirror for an op the engine does not know
 
 
 def test_a_backward_never_assigned_is_no_gradient_flowing():

@@ -33,6 +33,18 @@ async def test_a_step_that_disagrees_is_marked_once_taken_in_tree_list_and_panel
         assert "⚠" not in tree_row(app, "o")  # stepping back takes the mark back
 
 
+async def test_a_final_grad_that_a_wrong_step_upstream_spoiled_is_marked_wrong_not_final():
+    app = app_for("planted_bugs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert "✗" in tree_row(app, "a") and "✓" not in tree_row(app, "a")  # 0.2929, the chain rule: 1.0
+        assert "✓" in tree_row(app, "o")  # the seed is right
+        assert "✗" in topo_row(app, "a")
+        text = screen_text(app)  # the step's own verdict (⚠) and the end-to-end one (✗), wrapped at 80
+        assert "a.grad: 0.292893 → 0.292893  ⚠ should be 0.585786  ✗ final, the chain" in text
+        assert "│ rule gives 1.0" in text
+
+
 async def test_w_jumps_to_each_step_that_disagrees_and_says_when_there_is_none_left():
     app = app_for("planted_bugs")
     async with app.run_test(size=SIZE) as pilot:

@@ -396,6 +396,13 @@ def test_print_picture_writes_the_picture_at_the_position_steps_names(capsys, mo
     assert all(len(line) <= 80 for line in lines[5:])
 
 
+def test_print_picture_marks_a_final_grad_the_chain_rule_does_not_give(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, _ = run(capsys, "planted_bugs", "--print", "--picture")
+    assert status == 0
+    assert "└ 0.2929✗┘" in out and "└ 1.0000✓┘" in out  # a and n inherit the bugs; o's seed is right
+
+
 def test_print_picture_uses_the_record_form_when_the_console_is_wide(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     status, out, _ = run(capsys, "expression", "--print", "--picture")

@@ -15,8 +15,9 @@ TREE_NOTES = (
     ("", "moving in the tree stops it following the steps; f follows again"),
     (
         "",
-        "marks: ▶ the step's node, ◀ what it read or fed, ✓ grad final, · not computed yet, ↪ drawn in full"
-        " elsewhere, Σ a long sum as one row (its terms below it), ⚠ NaN/inf or a step against the chain rule",
+        "marks: ▶ the step's node, ◀ what it read or fed, ✓ grad final (✗ final but not what the chain rule"
+        " gives), · not computed yet, ↪ drawn in full elsewhere, Σ a long sum as one row (its terms below it),"
+        " ⚠ NaN/inf or a step against the chain rule",
     ),
 )
 # "this view" in the order a lesson uses the keys: stepping first, then playing, looking, nudging.

@@ -364,9 +364,8 @@ class GraphTree(Tree[Row]):
             return text
         value, grad = cursor.value(node), cursor.grad(node)
         op = "Σ" if node in layout.chains else str(timeline.ops[node])
-        marks = ""
-        if cursor.grad_is_final(node):
-            marks += f" {present.FINAL}"
+        final = present.final_mark(cursor, node)
+        marks = f" {final}" if final else ""
         if present.is_bad(value) or present.is_bad(grad) or cursor.flagged(node):
             marks += f" {present.BAD}"
         extra, short_extra = "", ""
@@ -404,8 +403,8 @@ class GraphTree(Tree[Row]):
         text.append(value_text, self._style("unknown") if value is None else Style())
         text.append(grad_word, self._style("op"))
         text.append(grad_text, self._style("unknown") if grad is None else Style())
-        if present.FINAL in marks:
-            text.append(f" {present.FINAL}", self._style("final"))
+        if final:
+            text.append(f" {final}", self._style("final" if final == present.FINAL else "bad"))
         if present.BAD in marks:
             text.append(f" {present.BAD}", self._style("bad"))
         if hint:
