@@ -3,7 +3,7 @@
 The step-by-step judgement (`engine.observe`) says which step of a learner's code went wrong. These
 checks compare the grads the whole pass ended with (their code's, or the engine's own) against:
 
-- `against_engine`: mgtui's engine on a mirror of the same graph (same ops, same leaves);
+- `against_engine`: mgtui's engine on the same graph (its op table, the same leaves);
 - `against_numerical`: the lecture's numerical derivative ``(L(x+h) − L(x))/h`` of each leaf;
 - `against_torch`: PyTorch in float64, when it is installed (the lecture's last section);
 - `against_own_backward`: the learner's own ``backward()`` run once on a fresh graph, which
@@ -87,25 +87,24 @@ def _gap(a: float, b: float) -> float:
 # --- mgtui's engine -------------------------------------------------------------------------------
 
 
-def mirror(timeline: Timeline) -> list[Value]:
-    """The timeline's graph built with the engine's `Value`: same ops, leaves, labels and order."""
+def engine_grads(timeline: Timeline) -> list[float]:
+    """Every grad of the timeline's graph as mgtui's engine computes it: the values again from the
+    leaves by the op table's forward rules, then ``operand.grad += local · node.grad`` in reverse
+    topological order, as the engine's ``Value._backward`` does (on arrays: no mirror nodes to build)."""
     unknown = sorted({str(op) for op in timeline.ops if not op.known})
     if unknown:
         raise GraphError(f"it uses ops mgtui does not know ({', '.join(map(repr, unknown))})")
-    built: list[Value] = []
-    for i, operands in enumerate(timeline.operands):
-        children = tuple(built[o] for o in operands)
-        op = timeline.ops[i]
-        data = op.forward(*(c.data for c in children)) if children else timeline.values[i]
-        built.append(Value(data, children, op, label=timeline.labels[i]))
-    return built
-
-
-def engine_grads(timeline: Timeline) -> list[float]:
-    """Every grad of the timeline's graph as mgtui's engine computes it on the mirror."""
-    nodes = mirror(timeline)
-    nodes[-1].backward()
-    return [n.grad for n in nodes]
+    operands, ops = timeline.operands, timeline.ops
+    values = timeline.values.tolist()  # the leaves' data; every computed value is computed again
+    for i in timeline.computed:
+        values[i] = ops[i].forward(*[values[o] for o in operands[i]])
+    grads = [0.0] * len(values)
+    grads[-1] = 1.0
+    for i in reversed(timeline.computed):
+        upstream, these = grads[i], operands[i]
+        for o, local in zip(these, ops[i].local(values[i], *[values[o] for o in these])):
+            grads[o] += local * upstream
+    return grads
 
 
 def against_engine(timeline: Timeline) -> Comparison:

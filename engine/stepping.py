@@ -210,15 +210,15 @@ class Timeline:
 
     @cached_property
     def expected_grads(self) -> list[float] | None:
-        """What the chain rule gives for every grad of a learner's pass: mgtui's engine on a mirror of
-        the graph. None for the engine's own pass (it is that already) and for a graph with ops the
-        engine does not know (it has no mirror)."""
+        """What the chain rule gives for every grad of a learner's pass: mgtui's engine on the same
+        graph. None for the engine's own pass (it is that already) and for a graph with ops the
+        engine does not know."""
         if not self.observed:
             return None
         from engine.check import engine_grads
 
         try:
-            with collector_paused():  # a mirror as big as the graph: no collections while it is built
+            with collector_paused():  # lists as big as the graph: no collections while they are made
                 return engine_grads(self)
         except (GraphError, ValueError, ArithmeticError):
             return None

@@ -13,7 +13,15 @@ import textwrap
 
 import pytest
 
-from engine.check import against_engine, against_numerical, against_own_backward, against_torch, end_to_end
+from engine.check import (
+    against_engine,
+    against_numerical,
+    against_own_backward,
+    against_torch,
+    end_to_end,
+    engine_grads,
+)
+from engine.data import moons
 from engine.foreign import GraphError, walk
 from engine.stepping import Cursor, Timeline
 from engine.value import Value
@@ -206,6 +214,33 @@ def test_final_grads_a_bug_upstream_made_wrong_are_told_apart_from_right_ones():
     assert not cursor.grad_is_wrong(x1)  # not final yet: nothing to say
     cursor.seek(len(t))
     assert cursor.grad_is_wrong(x1)
+
+
+def engine_values_grads(t: Timeline) -> list[float]:
+    """The graph built again with the engine's own `Value`, and its backward()."""
+    built: list[Value] = []
+    for i, operands in enumerate(t.operands):
+        children = tuple(built[o] for o in operands)
+        data = t.ops[i].forward(*(c.data for c in children)) if children else t.values[i]
+        built.append(Value(data, children, t.ops[i]))
+    built[-1].backward()
+    return [node.grad for node in built]
+
+
+@pytest.mark.parametrize("graph", ["neuron", "reuse", "doubled", "moons"])
+def test_the_chain_rule_s_grads_are_the_engine_s_own_backward_bit_for_bit(graph):
+    if graph == "moons":  # micrograd's demo loss, small, with micrograd's own Value and MLP
+        from micrograd.nn import MLP
+
+        xs, ys = moons(12)
+        model = MLP(2, [4, 4, 1])
+        scores = [model(list(map(micrograd.Value, x))) for x in xs]
+        losses = [(1 + -y * score).relu() for y, score in zip(ys, scores)]
+        output = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+    else:
+        output, _ = getattr(ov, graph)(ov.WrongTanh)  # the learner's numbers are wrong; the expected ones not
+    t = Timeline(output)
+    assert engine_grads(t) == engine_values_grads(t)
 
 
 def test_nothing_is_called_wrong_without_a_chain_rule_to_hold_it_against():
