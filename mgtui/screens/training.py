@@ -332,6 +332,8 @@ class TrainingScreen(TrainingActions, TrainingFollowed, Screen):
             self.boundary.show(picture)
             self._map_size = picture.size
         self._show(snapshot)
+        if not self.running and self.trainer.latest is not snapshot:
+            self._tick(force=True)  # the run ended while this map was drawn: its last epoch next, not a tick later
 
     def _show(self, snapshot: Snapshot | None) -> None:
         self.shown = snapshot
@@ -347,10 +349,7 @@ class TrainingScreen(TrainingActions, TrainingFollowed, Screen):
         trainer, shown = self.trainer, self.shown
         epoch = 0 if shown is None else shown.record.epoch
         self.status.show(self.scenario_title, f"epoch {epoch}/{trainer.epochs_planned} · {self._state()}")
-        import os
-
-        if "NOSTATS" not in os.environ:
-            self.stats.update(panels.stats(trainer, self.run, shown, self.sample, self.note), layout=False)
+        self.stats.update(panels.stats(trainer, self.run, shown, self.sample, self.note), layout=False)
 
     def _state(self) -> str:
         trainer = self.trainer
@@ -372,17 +371,13 @@ class TrainingScreen(TrainingActions, TrainingFollowed, Screen):
         epoch = 0 if shown is None else shown.record.epoch
         validation = trainer.validation_curve.points(up_to=epoch) if trainer.training.validation else ()
         end = axis_end(epoch, trainer.epochs_planned)
-        import os
-
-        if "NOCHART" not in os.environ:
-            self.chart.show(trainer.curve.points(up_to=epoch), end, self.log_scale, validation)
+        self.chart.show(trainer.curve.points(up_to=epoch), end, self.log_scale, validation)
         box = self.query_one("#weights-box")
         if self.show_weights:
             box.border_title = f"{len(trainer.parameters):,} params by |grad| · epoch {epoch}"
             _update_rows(self.weights, panels.weights(trainer, shown))
         elif not self.two_d:
-            if "NOPRED" not in os.environ:
-                _update_rows(self.predictions, panels.predictions(trainer, shown))
+            _update_rows(self.predictions, panels.predictions(trainer, shown))
 
 
 def _update_rows(panel: Panel, table: Table) -> None:
