@@ -28,7 +28,7 @@ from engine.recording import collector_paused
 from engine.records import EpochRecord, Snapshot, TrainingDiverged
 from engine.replay import Replay
 from engine.taping import ValidationTape, check_tape
-from engine.text import one_line, printable
+from engine.text import label_text, one_line, printable
 from engine.training_setup import Training
 from engine.value import Value
 
@@ -58,7 +58,7 @@ class Trainer:
         self.own_values = not isinstance(training.model, Module)  # a learner's model, of their own Values
         if self.own_values:
             _check_parameters(self.parameters)
-        self.parameter_labels = [getattr(p, "label", "") or f"p{i}" for i, p in enumerate(self.parameters)]
+        self.parameter_labels = parameter_names(training.model, self.parameters)
         self.initial_weights = [p.data for p in self.parameters]
         self._weights_of_last_epoch = list(self.initial_weights)
         self.epochs_planned = training.epochs  # more once a finished run is continued (`extend`)
@@ -332,8 +332,10 @@ class Trainer:
 
     def _model_at(self, weights: Sequence[float]) -> Module:
         model = copy.deepcopy(self.training.model)
-        for p, w in zip(model.parameters(), weights):
+        for p, w, name in zip(model.parameters(), weights, self.parameter_labels):
             p.data = w
+            if self.own_values and not getattr(p, "label", ""):  # the copy's weights: named for the graph view
+                _label(p, name)
         return model
 
     def predictor(self, weights: Sequence[float] | None = None) -> Callable[[Sequence[float]], float]:
@@ -406,6 +408,29 @@ def _one_output(output: object) -> object:
     if isinstance(output, list) and len(output) == 1:
         return output[0]
     return output
+
+
+def parameter_names(model: object, parameters: list) -> list[str]:
+    """Each parameter's label, or else its place in the model as the engine's nn names it,
+    ``L1.n3.w5`` / ``L1.n3.b``, when the model is built the lecture's way (``layers`` of ``neurons``
+    with ``w`` and ``b``, as micrograd's nn is too); else ``p7``, its index in ``parameters()``."""
+    places: dict[int, str] = {}
+    try:  # a learner's model: attributes of any shape, or none
+        for i, layer in enumerate(model.layers):
+            for j, neuron in enumerate(layer.neurons):
+                for k, w in enumerate(neuron.w):
+                    places[id(w)] = f"L{i}.n{j}.w{k}"
+                places[id(neuron.b)] = f"L{i}.n{j}.b"
+    except Exception:
+        places = {}
+    return [_own_label(p) or places.get(id(p), f"p{i}") for i, p in enumerate(parameters)]
+
+
+def _own_label(value: object) -> str:
+    try:
+        return label_text(getattr(value, "label", ""))
+    except Exception:  # a label property of theirs that raises
+        return ""
 
 
 def _label(value: object, label: str) -> None:

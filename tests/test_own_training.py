@@ -60,6 +60,30 @@ def test_an_epoch_s_graph_steps_through_their_closures_without_a_finding():
     assert t.values[-1] == pytest.approx((trainer.history[0].scores[2] - LECTURE_YS[2]) ** 2)
 
 
+def test_their_weights_are_named_by_their_place_in_the_model_as_the_engine_names_its_own():
+    engine, own = engine_and_own()
+    assert Trainer(own).parameter_labels == Trainer(engine).parameter_labels  # L0.n0.w0 … L2.n0.b
+    trainer = Trainer(own)
+    t = Timeline(trainer.loss_graph(sample=0))
+    names = {t.name(i) for i in range(len(t.nodes)) if not t.operands[i]}
+    assert {"L0.n0.w0", "L0.n3.b", "L2.n0.b", "x0.0"} <= names
+    assert all(p.label == "" for p in own.model.parameters())  # the copy's weights were named, not theirs
+
+
+def test_weights_of_a_model_of_another_shape_are_named_by_their_index():
+    class Flat:
+        def __init__(self):
+            self.w, self.b = ov.Mini(0.5), ov.Mini(-0.1)
+
+        def __call__(self, x):
+            return (self.w * x[0] + self.b).tanh()
+
+        def parameters(self):
+            return [self.w, self.b]
+
+    assert Trainer(Training(Flat(), LECTURE_XS, LECTURE_YS)).parameter_labels == ["p0", "p1"]
+
+
 def test_a_loss_their_class_cannot_build_is_a_clear_error():
     _, own = engine_and_own()
     own.loss_fn = Training(own.model, LECTURE_XS, LECTURE_YS, loss="hinge").loss_fn
