@@ -53,6 +53,7 @@ STATE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "training": dict,  # training: what a follower needs to reach the same numbers (see the app)
     "note": str,
     "nudge": (dict, type(None)),  # the graph view's nudge: its h and which leaves (None: all)
+    "check": bool,  # the graph view's end-to-end check (C) is open over it
 }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from textual.screen import ModalScreen, Screen
 
 from mgtui.classroom import Follower, Publisher
+from mgtui.screens.check import CheckScreen
 from mgtui.screens.graph import GraphScreen
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ def where(app: MgtuiApp) -> dict:
     if isinstance(screen, GraphScreen):
         state["view"] = "epoch" if screen.opened_from_training else "graph"
         state.update(screen.where())
+        if isinstance(app.screen, CheckScreen):
+            state["check"] = True  # the lecture's last section, shown to the class: C
     else:
         state["view"] = "training"
     training = app.training_view
@@ -150,7 +153,10 @@ class Following:
         training = app.training_view
         if isinstance(state.get("training"), dict) and isinstance(state.get("epoch"), int) and training is not None:
             training.follow_teacher(state["epoch"], state["training"])
+        keep_check = state.get("check") is True
         while len(app.screen_stack) > 1 and isinstance(app.screen, ModalScreen):
+            if keep_check and isinstance(app.screen, CheckScreen):
+                break  # the check the teacher has open: opened once, not again with every state
             app.pop_screen()  # the student's own help or find: the teacher has moved on
         if view == "graph":
             self._leave_epoch_graph()
@@ -158,6 +164,7 @@ class Following:
                 app.switch_mode("graph")
             if app.graph_view is not None:
                 app.graph_view.go_to(state)
+                _follow_check(app, app.graph_view, state)
         elif view == "training" and "training" in app.modes_available:
             self._leave_epoch_graph()
             if app.current_mode != "training":
@@ -179,6 +186,7 @@ class Following:
         screen = app.screen
         if isinstance(screen, GraphScreen) and screen.opened_from_training and screen.source == state.get("graph"):
             screen.go_to(state)
+            _follow_check(app, screen, state)
             return
         self._pending_epoch_graph = state
         source = state.get("graph")
@@ -190,6 +198,19 @@ class Following:
         state, self._pending_epoch_graph = self._pending_epoch_graph, None
         if state is not None and self.following:
             screen.go_to(state)
+            _follow_check(self.app, screen, state)
+
+
+def _follow_check(app: MgtuiApp, screen: GraphScreen, state: dict, again: bool = True) -> None:
+    """Open the end-to-end check over `screen` when the teacher has it open (it closes with the
+    other dialogs when the teacher's does). A view just switched to is not on top until the next
+    refresh: then once more."""
+    if state.get("check") is not True or isinstance(app.screen, CheckScreen):
+        return
+    if app.screen is screen:
+        screen.action_check_all()
+    elif again:
+        app.call_after_refresh(_follow_check, app, screen, state, False)
 
 
 def _sample_of(source: object) -> int | bool | None:

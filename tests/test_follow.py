@@ -13,6 +13,7 @@ from mgtui.classroom import Publisher, file_sha256
 from mgtui.cli import main
 from mgtui.follow import Following
 from mgtui.scenario import bundled_dir, load, resolve
+from mgtui.screens.check import CheckScreen
 from mgtui.screens.graph import GraphScreen
 from mgtui.screens.training import TrainingScreen
 from mgtui.session import Session
@@ -85,6 +86,20 @@ async def test_the_picture_the_selected_node_and_the_note_follow_too(tmp_path):
         await settle(tpilot)
         await until(lambda: graph(student).nudged is not None)
         assert graph(student).nudged.after == graph(teacher).nudged.after
+
+
+async def test_the_end_to_end_check_opens_and_closes_with_the_teachers(tmp_path):
+    teacher, student = classroom("planted_bugs", tmp_path / "class.sock")
+    async with teacher.run_test(size=(80, 24)) as tpilot, student.run_test(size=(80, 24)) as spilot:
+        await until(lambda: teacher.sharing.followers == 1)
+        await tpilot.press("e", "C")
+        await until(lambda: isinstance(student.screen, CheckScreen))
+        await settle(spilot)
+        assert "✗ mgtui's engine: 2 of 3 grads differ" in screen_text(student)
+        assert teacher.graph_view.cursor.position == len(teacher.graph_view.cursor.timeline)
+        await tpilot.press("escape", "p")
+        await until(lambda: isinstance(student.screen, GraphScreen) and student.screen.cursor.position == 4)
+        assert "following the teacher" in screen_text(student)
 
 
 async def test_training_follows_epoch_by_epoch_with_the_teachers_learning_rate_bit_for_bit(tmp_path):

@@ -1,7 +1,7 @@
 """`C`: the final grads checked end to end, side by side — the lecture's last section, for any graph.
 
 The pass's own grads (a learner's ``_backward`` closures stepped node by node, or the engine's)
-beside mgtui's engine on a mirror of the graph, the numerical derivative, PyTorch (when installed)
+beside mgtui's engine on the same graph, the numerical derivative, PyTorch (when installed)
 and the graph's own ``backward()`` run once on a fresh graph. The checks run in a worker: PyTorch
 alone takes a second to import.
 """
