@@ -230,8 +230,8 @@ def against_own_backward(timeline: Timeline, fresh_output: Callable[[], object])
         if early is not None:
             node, consumer = early
             detail = (
-                f"{result.detail}; it called {timeline.name(node)}'s _backward before that of "
-                f"{timeline.name(consumer)}, which uses it: check the topological sort"
+                f"{result.detail}; it called {_in_prose(timeline, node)}'s _backward before that of "
+                f"{_in_prose(timeline, consumer)}, which uses it: check the topological sort"
             )
             return Comparison(against, "differ", detail, result.rows)
     return result
@@ -251,12 +251,22 @@ def _note_backward_calls(nodes: list) -> list[int]:
     return calls
 
 
+def _in_prose(timeline: Timeline, node: int) -> str:
+    """A node's name inside a sentence: ``x1*w1``, but ``(x1*w1 + x2*w2)``."""
+    name = timeline.name(node)
+    return f"({name})" if " " in name else name
+
+
 def _called_too_early(timeline: Timeline, calls: list[int]) -> tuple[int, int] | None:
-    """The first node whose ``_backward`` ran while a consumer's had not yet."""
-    called = set()
+    """The first node whose ``_backward`` ran while a consumer's had not yet. A leaf's does nothing,
+    so one with operands is named first, whose early call passed on a grad not yet complete."""
+    called: set[int] = set()
+    early: tuple[int, int] | None = None
     for node in calls:
         for consumer in timeline.consumers(node):
             if consumer not in called and timeline.operands[consumer]:
-                return node, consumer
+                if timeline.operands[node]:
+                    return node, consumer
+                early = early or (node, consumer)
         called.add(node)
-    return None
+    return early

@@ -368,6 +368,7 @@ ORDER = (
     "double",
     "own_value",
     "planted_bugs",
+    "topo_bug",
     "tiny_mlp",
     "zero_grad_bug",
     "own_mlp",

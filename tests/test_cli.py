@@ -22,6 +22,7 @@ BUNDLED = [
     "double",
     "own_value",
     "planted_bugs",
+    "topo_bug",
     "tiny_mlp",
     "zero_grad_bug",
     "own_mlp",
@@ -392,6 +393,17 @@ def test_print_tells_a_final_grad_a_bug_spoiled_from_one_that_is_right(capsys):
     assert "a.grad: 0.292893 → 0.292893  ⚠ should be 0.585786  ✗ final, the chain rule gives 1.0" in out
     status, out, _ = run(capsys, "own_value", "--print")
     assert out.count("✗") == 1 and "✓" in out  # the legend's alone: every grad of a correct class is right
+
+
+def test_check_catches_the_topological_sort_of_topo_bug_that_stepping_cannot(capsys):
+    status, out, _ = run(capsys, "topo_bug", "--check")
+    assert status == 1
+    lines = out.splitlines()
+    assert not lines[0].startswith("step ")  # every step of its own follows the chain rule
+    verdict = next(line for line in lines if "against your backward()" in line)
+    assert "✗ 7 of 10 grads differ" in verdict
+    assert "it called x1*w1's _backward before that of (x1*w1 + x2*w2), which uses it" in verdict
+    assert lines[-1].startswith("mgtui: all 11 steps of your code follow the chain rule; end to end, ")
 
 
 @pytest.mark.parametrize("name", ["expression", "own_value", "reuse"])
