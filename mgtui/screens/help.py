@@ -45,9 +45,11 @@ class HelpScreen(ModalScreen[None]):
         groups: dict[str, list[tuple[str, str]]] = {"this view": [], "everywhere": [], "the focused panel": []}
         seen: set[str] = set()
 
-        def lesson_order(active) -> tuple[int, bool]:
+        def lesson_order(active) -> tuple[int, bool, bool]:
+            """Ours in the lesson's order, the key bar's first; Textual's own (focus, copy: no id) last."""
             group = (active.binding.id or "").partition(".")[0]
-            return (ORDER.index(group) if group in ORDER else len(ORDER)), not active.binding.show
+            rank = ORDER.index(group) if group in ORDER else len(ORDER)
+            return rank, active.binding.id is None, not active.binding.show
 
         for active in sorted(screen.active_bindings.values(), key=lesson_order):
             binding = active.binding
@@ -55,6 +57,8 @@ class HelpScreen(ModalScreen[None]):
                 continue
             seen.add((binding.action, active.node))
             keys = [k for k, a in screen.active_bindings.items() if a.binding.action == binding.action]
+            if all(key.startswith("super+") for key in keys):
+                continue  # no terminal sends the super key
             display = " ".join(dict.fromkeys(app.get_key_display(screen.active_bindings[k].binding) for k in keys))
             what = (binding.tooltip or binding.description) + ("" if active.enabled else " (not available here)")
             group = "the focused panel"
