@@ -96,7 +96,7 @@ def engine_grads(timeline: Timeline) -> list[float]:
         raise GraphError(f"it uses ops mgtui does not know ({', '.join(map(repr, unknown))})")
     operands, ops = timeline.operands, timeline.ops
     values = timeline.values.tolist()  # the leaves' data; every computed value is computed again
-    for i in timeline.computed:
+    for i in timeline.computed:  # forward_again's pass with nothing to mark: every node is downstream
         values[i] = ops[i].forward(*[values[o] for o in operands[i]])
     grads = [0.0] * len(values)
     grads[-1] = 1.0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 from engine.foreign import GraphError, is_value_like, missing_attributes
@@ -104,8 +103,8 @@ class Timeline:
             raise TypeError(f"a timeline needs a Value, got {type(output).__name__} (it has no {missing})")
         self.output = output
         self._adopt(recording)
-        if self.observed:  # built here, off the UI thread, not on the first paint that shows a ✓ or ✗
-            self.expected_grads  # noqa: B018
+        # Built with the timeline (off the UI thread), not on the first paint that shows a ✓ or ✗.
+        self.expected_grads = self._chain_rule_grads() if self.observed else None
 
     def _adopt(self, r: Recording) -> None:
         self.recording = r
@@ -208,13 +207,10 @@ class Timeline:
         """Did a step of this node (its forward value or its backward) disagree with the chain rule?"""
         return node in self.flagged_nodes
 
-    @cached_property
-    def expected_grads(self) -> list[float] | None:
-        """What the chain rule gives for every grad of a learner's pass: mgtui's engine on the same
-        graph. None for the engine's own pass (it is that already) and for a graph with ops the
-        engine does not know."""
-        if not self.observed:
-            return None
+    def _chain_rule_grads(self) -> list[float] | None:
+        """What the chain rule gives for every grad of a learner's pass (`expected_grads`): mgtui's
+        engine on the same graph; None for a graph with ops the engine does not know. The engine's
+        own pass has none: it is that already."""
         from engine.check import engine_grads
 
         try:
