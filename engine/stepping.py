@@ -413,13 +413,15 @@ def forward_again(values, operands: list[tuple[int, ...]], ops: list[Op], change
     for node, value in changed.items():
         downstream[node] = 1
         current[node] = value
+    marked, value_of = downstream.__getitem__, current.__getitem__
     for i in range(min(changed, default=len(operands)) + 1, len(operands)):
-        if any(downstream[o] for o in operands[i]):
+        these = operands[i]
+        if any(map(marked, these)):  # map over the lists' own methods: this loop runs per node, per leaf checked
             downstream[i] = 1
             op = ops[i]
             if not op.known:
                 raise ValueError(f"op {str(op)!r} is not one mgtui knows, so it cannot rerun the forward pass")
-            current[i] = op.forward(*(current[o] for o in operands[i]))
+            current[i] = op.forward(*map(value_of, these))
     return current
 
 
