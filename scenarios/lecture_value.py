@@ -6,6 +6,9 @@ Each operator builds its result, then a closure `_backward` that applies the cha
 operands; `backward()` sorts the graph topologically and calls the closures in reverse. Neuron,
 Layer and MLP are the lecture's too: tanh on every layer, weights and bias from uniform(-1, 1).
 
+One change from the lecture: each result is built with `type(self)` where the lecture writes
+`Value`, so a lesson can plant a bug by subclassing and rewriting one method (`topo_bug`).
+
 `_prev` is a `set`, as in the lecture: mgtui reads the operand order from the closures, so the tree
 draws `a * b` as a then b on every run.
 """
@@ -28,7 +31,7 @@ class Value:
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), "+")
+        out = type(self)(self.data + other.data, (self, other), "+")
 
         def _backward():
             self.grad += 1.0 * out.grad
@@ -39,7 +42,7 @@ class Value:
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), "*")
+        out = type(self)(self.data * other.data, (self, other), "*")
 
         def _backward():
             self.grad += other.data * out.grad
@@ -50,7 +53,7 @@ class Value:
 
     def __pow__(self, other):
         assert isinstance(other, (int, float)), "only supporting int/float powers for now"
-        out = Value(self.data**other, (self,), f"**{other}")
+        out = type(self)(self.data**other, (self,), f"**{other}")
 
         def _backward():
             self.grad += other * (self.data ** (other - 1)) * out.grad
@@ -76,7 +79,7 @@ class Value:
     def tanh(self):
         x = self.data
         t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
-        out = Value(t, (self,), "tanh")
+        out = type(self)(t, (self,), "tanh")
 
         def _backward():
             self.grad += (1 - t**2) * out.grad
@@ -86,7 +89,7 @@ class Value:
 
     def exp(self):
         x = self.data
-        out = Value(math.exp(x), (self,), "exp")
+        out = type(self)(math.exp(x), (self,), "exp")
 
         def _backward():
             self.grad += out.data * out.grad

@@ -1,55 +1,18 @@
 """The lecture's third bug: a topological sort that lists each node before its operands
 
-A learner's whole Value class, right in every _backward, wrong in backward(): its build_topo puts a
-node into the list as soon as it visits it, before its operands, instead of after them. Reversed,
-that list calls the leaves' _backward first and the output's last, long before any grad has
-reached them. Stepping node by node (mgtui's own topological order) shows nothing wrong: every
-step follows the chain rule. Press C, or run `mgtui topo_bug --check`: running your backward()
-once gets 7 of the 10 grads wrong (x1.grad 0.0, not -1.5), and mgtui names a node it called too early.
+The lecture's Value (lecture_value.py) with backward() as a learner might first write it: its
+build_topo puts a node into the list as soon as it visits it, before its operands, instead of
+after them. Reversed, that list calls the leaves' _backward first and the output's last, long
+before any grad has reached them. Every _backward is right, so stepping node by node (mgtui's own
+topological order) shows nothing wrong. Press C, or run `mgtui topo_bug --check`: running your
+backward() once gets 7 of the 10 grads wrong (x1.grad 0.0, not -1.5), and mgtui names a node it
+called too early.
 """
 
-import math
+import lecture_value
 
 
-class Value:
-    def __init__(self, data, _children=(), _op="", label=""):
-        self.data = data
-        self.grad = 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-        self._op = _op
-        self.label = label
-
-    def __add__(self, other):
-        out = Value(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += 1.0 * out.grad
-            other.grad += 1.0 * out.grad
-
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        out = Value(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-
-        out._backward = _backward
-        return out
-
-    def tanh(self):
-        t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
-        out = Value(t, (self,), "tanh")
-
-        def _backward():
-            self.grad += (1 - t**2) * out.grad
-
-        out._backward = _backward
-        return out
-
+class Value(lecture_value.Value):
     def backward(self):
         topo, visited = [], set()
 
