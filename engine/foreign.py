@@ -56,7 +56,7 @@ class GraphShape:
 
 def describe(node: object) -> str:
     """A node as an error message names it: its label, else its op and data (printable either way)."""
-    label = _label(node)
+    label = label_of(node)
     if label:
         return label
     op = label_text(getattr(node, "_op", ""))
@@ -65,7 +65,8 @@ def describe(node: object) -> str:
     return f"{type(node).__name__}(data={shown}{f', op={op!r}' if op else ''})"
 
 
-def _label(node: object) -> str:
+def label_of(node: object) -> str:
+    """A node's label as one printable line, or '' (none, or a label property of theirs that raises)."""
     try:
         label = getattr(node, "label", "")
     except Exception:  # a property of the learner's that raises: the node is unlabelled
@@ -182,7 +183,7 @@ def _closure_values(function: object) -> dict[str, object]:
 def _stable_key(node: object) -> tuple:
     """An order that does not depend on where objects live in memory (ties stay in set order)."""
     data = getattr(node, "data", 0)
-    return (_label(node), str(getattr(node, "_op", "")), repr(data))
+    return (label_of(node), str(getattr(node, "_op", "")), repr(data))
 
 
 ENTERED = -1  # a walk's mark for a node whose operands are being walked (placed nodes hold their index)
@@ -284,7 +285,7 @@ def _labels(nodes: list) -> list[str]:
     kinds = {type(node) for node in nodes}
     if all(not hasattr(kind, "label") and kind.__dictoffset__ for kind in kinds):
         return [label_text(node.__dict__.get("label", "")) for node in nodes]
-    return [_label(node) for node in nodes]  # guarded: a label property of theirs may raise
+    return [label_of(node) for node in nodes]  # guarded: a label property of theirs may raise
 
 
 def _find_non_value(root: object) -> None:

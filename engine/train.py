@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 
 from engine.curve import Curve
+from engine.foreign import label_of
 from engine.nn import Module
 from engine.purity import PurityWatch, engine_code_only
 from engine.recording import collector_paused
 from engine.records import EpochRecord, Snapshot, TrainingDiverged
 from engine.replay import Replay
 from engine.taping import ValidationTape, check_tape
-from engine.text import label_text, one_line, printable
+from engine.text import one_line, printable
 from engine.training_setup import Training
 from engine.value import Value
 
@@ -423,14 +424,7 @@ def parameter_names(model: object, parameters: list) -> list[str]:
                 places[id(neuron.b)] = f"L{i}.n{j}.b"
     except Exception:
         places = {}
-    return [_own_label(p) or places.get(id(p), f"p{i}") for i, p in enumerate(parameters)]
-
-
-def _own_label(value: object) -> str:
-    try:
-        return label_text(getattr(value, "label", ""))
-    except Exception:  # a label property of theirs that raises
-        return ""
+    return [label_of(p) or places.get(id(p), f"p{i}") for i, p in enumerate(parameters)]
 
 
 def _label(value: object, label: str) -> None:
