@@ -207,7 +207,7 @@ def _walk(root: object) -> GraphShape:
     """The walk itself, written for graphs of tens of thousands of nodes: every name local, the
     common operand order (a closure's ``self`` and ``other`` over a set of two) inlined."""
     ordered = OperandOrder()
-    slots: dict[object, tuple[int, int] | None] = {}  # per closure code object: where self and other are
+    slots = ordered._slots  # per closure code object: where self and other are (one cache for both paths)
     order: list = []
     operands_of: list[tuple[int, ...]] = []
     state: dict[int, int] = {}  # id(node) -> ENTERED (operands pushed), or its index once placed
