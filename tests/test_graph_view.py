@@ -265,6 +265,18 @@ async def test_help_lists_every_binding():
         assert isinstance(app.screen, GraphScreen)
 
 
+async def test_help_lists_the_views_keys_before_textuals_own_and_none_only_super_reaches():
+    from tests.test_training_view import training_app
+
+    app = training_app("tiny_mlp")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = [str(cell) for cell in app.screen.keys_table().columns[1]._cells]
+        assert rows.index("Loss curve on a log scale, or back") < rows.index("Focus Next")
+        assert "Copy selected text" not in rows  # ctrl+c quits here; no terminal sends super+c
+
+
 async def test_q_quits():
     app = app_for("expression")
     async with app.run_test(size=SIZE) as pilot:

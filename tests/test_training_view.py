@@ -333,3 +333,19 @@ async def test_a_finished_run_continues_with_the_learning_rate_set_after_it():
         assert screen.note == ""
         assert "epoch 41/41 · finished" in screen_text(app)
         assert {r.learning_rate for r in list(screen.trainer.history)[20:]} == {0.2}
+
+
+async def test_a_map_that_lands_after_the_run_stopped_is_followed_by_the_last_epochs():
+    app = training_app("moons")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = training_screen(app)
+        screen.run_epochs_now(1)
+        await settle(pilot)
+        older = screen.trainer.latest
+        screen._timer.pause()  # no periodic tick to catch up by chance
+        screen._map_pending = True  # a map of `older` is being drawn while the run goes on and stops
+        screen.run_epochs_now(2)
+        screen._map_ready(older, "drawn for an older epoch", screen._generation)  # ...and lands now
+        await settle(pilot)
+        assert screen.shown is screen.trainer.latest and screen.shown.record.epoch == 3
+        assert "epoch 3/100 · paused" in screen_text(app)
